@@ -1,0 +1,232 @@
+//! Assets (JSM CMDB) REST API, documented: `POST /object/aql`, `PUT /object/{id}`,
+//! `GET /objecttype/{id}/attributes`. `atlassian-api.md` §3. All ids are strings.
+
+use super::decode;
+use crate::error::{Error, Result};
+use crate::http::{HttpRequest, HttpResponse, Surface};
+use crate::ids::{pct, AttributeId, ObjectId, ObjectTypeId};
+use crate::page::{bool_or_string, opt_u64, Page};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Quotes a value for AQL: double quotes around it, `"` escaped as `\"`; a backslash or a control
+/// character is rejected because escaping it is undocumented (§3.7, §13).
+pub fn quote(value: &str) -> Result<String> {
+    if value.contains('\\') {
+        return Err(Error::request(format!("value {value:?} contains a backslash, which AQL cannot carry safely")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::request(format!("value {value:?} contains a control character")));
+    }
+    Ok(format!("\"{}\"", value.replace('"', "\\\"")))
+}
+
+/// Replaces every `{name}` placeholder in `template` with the quoted value.
+pub fn substitute(template: &str, name: &str, value: &str) -> Result<String> {
+    Ok(template.replace(&format!("{{{name}}}"), &quote(value)?))
+}
+
+pub fn search(base: &str, aql: &str, start_at: u64, max_results: u32) -> HttpRequest {
+    HttpRequest::json(
+        Surface::Assets,
+        "POST",
+        format!("{base}/object/aql?startAt={start_at}&maxResults={max_results}&includeAttributes=true"),
+        &json!({ "qlQuery": aql }),
+    )
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetObject {
+    pub id: ObjectId,
+    #[serde(default)]
+    pub object_key: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub object_type: Option<ObjectTypeRef>,
+    #[serde(default)]
+    pub attributes: Vec<ObjectAttribute>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ObjectTypeRef {
+    pub id: ObjectTypeId,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectAttribute {
+    pub object_type_attribute_id: AttributeId,
+    #[serde(default)]
+    pub object_attribute_values: Vec<AttributeValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeValue {
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    #[serde(default)]
+    pub display_value: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeAttribute {
+    pub id: AttributeId,
+    pub name: String,
+    #[serde(default)]
+    pub object_type: Option<ObjectTypeRef>,
+}
+
+impl AssetObject {
+    /// The first value of an attribute as text.
+    pub fn value(&self, attr: &AttributeId) -> Option<String> {
+        let a = self.attributes.iter().find(|a| &a.object_type_attribute_id == attr)?;
+        let v = a.object_attribute_values.first()?;
+        let raw = v.value.as_ref().or(v.display_value.as_ref())?;
+        let s = match raw {
+            serde_json::Value::String(s) => s.trim().to_string(),
+            serde_json::Value::Null => return None,
+            other => other.to_string(),
+        };
+        (!s.is_empty()).then_some(s)
+    }
+
+    pub fn type_id(&self) -> Option<&ObjectTypeId> {
+        self.object_type.as_ref().map(|t| &t.id)
+    }
+}
+
+/// One page of an AQL search with the attribute definitions the service sent along.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchPage {
+    pub page: Page<AssetObject>,
+    pub type_attributes: Vec<TypeAttribute>,
+}
+
+pub fn parse_search(resp: &HttpResponse, start_at: u64) -> Result<SearchPage> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct R {
+        #[serde(default, deserialize_with = "opt_u64")]
+        max_results: Option<u64>,
+        #[serde(default, deserialize_with = "bool_or_string")]
+        is_last: Option<bool>,
+        #[serde(default, deserialize_with = "bool_or_string")]
+        last: Option<bool>,
+        #[serde(default)]
+        values: Vec<AssetObject>,
+        #[serde(default)]
+        object_type_attributes: Vec<TypeAttribute>,
+    }
+    let r: R = decode("assets.search", Surface::Assets, resp)?;
+    let is_last = r.is_last.or(r.last);
+    Ok(SearchPage { page: Page::offset(r.values, start_at, r.max_results, is_last), type_attributes: r.object_type_attributes })
+}
+
+pub fn type_attributes(base: &str, type_id: &ObjectTypeId) -> HttpRequest {
+    HttpRequest::get(Surface::Assets, format!("{base}/objecttype/{}/attributes", pct(type_id.as_str())))
+}
+
+pub fn parse_type_attributes(resp: &HttpResponse) -> Result<Vec<TypeAttribute>> {
+    decode("assets.objectTypeAttributes", Surface::Assets, resp)
+}
+
+/// Resolves an attribute given by id or by name (case-insensitive) among `attrs`; the error lists
+/// close matches.
+pub fn resolve_attribute(attrs: &[TypeAttribute], wanted: &str, path: &str) -> Result<AttributeId> {
+    if let Some(a) = attrs.iter().find(|a| a.id.as_str() == wanted) {
+        return Ok(a.id.clone());
+    }
+    if let Some(a) = attrs.iter().find(|a| a.name.eq_ignore_ascii_case(wanted)) {
+        return Ok(a.id.clone());
+    }
+    let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
+    Err(Error::config(path, format!("no attribute {wanted:?} on the object type{}", crate::names::suggest(wanted, &names))))
+}
+
+/// `PUT /object/{id}` changing one attribute; only the listed attributes change (§3.5).
+pub fn update_attribute(base: &str, object: &ObjectId, attr: &AttributeId, value: &str) -> HttpRequest {
+    HttpRequest::json(
+        Surface::Assets,
+        "PUT",
+        format!("{base}/object/{}", pct(object.as_str())),
+        &json!({"attributes": [{"objectTypeAttributeId": attr, "objectAttributeValues": [{"value": value}]}]}),
+    )
+}
+
+pub fn parse_update(resp: &HttpResponse) -> Result<()> {
+    decode::<serde_json::Value>("assets.updateObject", Surface::Assets, resp).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_escapes_quotes_and_rejects_backslash_and_controls() {
+        assert_eq!(quote("ACME").unwrap(), "\"ACME\"");
+        assert_eq!(quote("15\" Screen").unwrap(), "\"15\\\" Screen\"");
+        assert!(quote("a\\b").is_err());
+        assert!(quote("a\nb").is_err());
+    }
+
+    #[test]
+    fn substitute_replaces_every_placeholder_with_a_quoted_value() {
+        let q = substitute("objectTypeId = 4 AND Company = {company} OR Parent = {company}", "company", "A\"B").unwrap();
+        assert_eq!(q, "objectTypeId = 4 AND Company = \"A\\\"B\" OR Parent = \"A\\\"B\"");
+    }
+
+    #[test]
+    fn search_sends_qlquery_and_paging() {
+        let r = search("https://api/ws/v1", "objectTypeId = 4", 25, 25);
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.url, "https://api/ws/v1/object/aql?startAt=25&maxResults=25&includeAttributes=true");
+        assert_eq!(r.body.as_deref(), Some(r#"{"qlQuery":"objectTypeId = 4"}"#));
+    }
+
+    const DOC_EXAMPLE: &str = r#"{"startAt":0,"maxResults":25,"total":5,"isLast":"false","values":[
+      {"workspaceId":"w","globalId":"w:88","id":"88","label":"Ada","objectKey":"CUS-88",
+       "objectType":{"id":"4","name":"Customer"},
+       "attributes":[{"id":"1","objectTypeAttributeId":"91","objectAttributeValues":[{"value":"qm:1:2","displayValue":"qm:1:2"}],"objectId":"88"},
+                     {"id":"2","objectTypeAttributeId":"92","objectAttributeValues":[]}]}],
+      "objectTypeAttributes":[{"id":"91","name":"Portal Account"},{"id":"92","name":"Email"}]}"#;
+
+    #[test]
+    fn parses_documented_example_with_string_is_last() {
+        let p = parse_search(&HttpResponse::new(200, DOC_EXAMPLE), 0).unwrap();
+        assert_eq!(p.page.items.len(), 1);
+        let o = &p.page.items[0];
+        assert_eq!(o.id.as_str(), "88");
+        assert_eq!(o.value(&AttributeId::new("91")).as_deref(), Some("qm:1:2"));
+        assert_eq!(o.value(&AttributeId::new("92")), None);
+        // 1 value < reported maxResults 25: the last page even though isLast is "false"
+        assert_eq!(p.page.next, None);
+        assert_eq!(resolve_attribute(&p.type_attributes, "portal account", "$.x").unwrap().as_str(), "91");
+        assert_eq!(resolve_attribute(&p.type_attributes, "92", "$.x").unwrap().as_str(), "92");
+    }
+
+    #[test]
+    fn unknown_attribute_lists_close_matches() {
+        let attrs = vec![TypeAttribute { id: "91".into(), name: "Portal Account".into(), object_type: None }];
+        let e = resolve_attribute(&attrs, "Portal Acount", "$.assets.portalAccountAttribute").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config $.assets.portalAccountAttribute: no attribute \"Portal Acount\" on the object type (did you mean \"Portal Account\"?)"
+        );
+    }
+
+    #[test]
+    fn update_sends_only_the_attribute() {
+        let r = update_attribute("https://b", &ObjectId::new("88"), &AttributeId::new("91"), "712020:x");
+        assert_eq!(r.url, "https://b/object/88");
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"attributes":[{"objectAttributeValues":[{"value":"712020:x"}],"objectTypeAttributeId":"91"}]}"#)
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! Bulk mode: check every customer, migrate the portal-only ones in batches of `migrate.batchSize`
+//! (≤ 1,000) through the bulk endpoint, find each new account by email (the answer's body is not relied
+//! on, §13), then finish each customer's remaining steps.
+
+use super::customer::{self, fail, Checked, Processed, StepError, Work};
+use super::Ctx;
+use crate::api::customers;
+use crate::error::{Error, Result};
+use crate::ids::PortalCustomerId;
+use crate::journal::{customer_key, CustomerRecord, Stage};
+use crate::report::{CustomerReport, Outcome, Status};
+use crate::retry::RetryClass;
+use futures::StreamExt;
+
+pub(crate) async fn run(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize) -> Result<(Vec<CustomerReport>, usize)> {
+    let n = concurrency.max(1);
+    let started = ctx.now();
+    let begun: Vec<Result<Option<(Work, customer::State)>>> = futures::stream::iter(work)
+        .map(|w| async move { Ok(customer::begin(ctx, &w).await?.map(|s| (w, s))) })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    let mut pending = Vec::new();
+    for b in begun {
+        match b? {
+            None => {}
+            Some((_, s)) if s.finished => {
+                ctx.customer_done(&s.rep, started);
+                out.push(s.rep);
+            }
+            Some(pair) => pending.push(pair),
+        }
+    }
+    let batch = ctx.s.config.migrate.batch_size.max(1) as usize;
+    let portal: Vec<usize> = pending.iter().enumerate().filter(|(_, (_, s))| matches!(s.checked, Checked::Portal { .. })).map(|(i, _)| i).collect();
+    let mut stopped = false;
+    for chunk in portal.chunks(batch) {
+        if stopped || !ctx.may_start() {
+            stopped = true;
+            for &i in chunk {
+                pending[i].1.finished = true; // left for the continuation
+            }
+            continue;
+        }
+        migrate_batch(ctx, &mut pending, chunk).await?;
+    }
+    let finishing: Vec<Result<Processed>> = futures::stream::iter(pending)
+        .map(|(w, s)| async move {
+            if s.finished {
+                return Ok(if s.rep.status == Status::Failed { Processed::Done(s.rep) } else { Processed::Unstarted });
+            }
+            if !ctx.may_start() {
+                return Ok(Processed::Unstarted);
+            }
+            let t = ctx.now();
+            let rep = customer::finish(ctx, &w, s).await?;
+            ctx.customer_done(&rep, t);
+            Ok(Processed::Done(rep))
+        })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    let mut unfinished = 0;
+    for f in finishing {
+        match f? {
+            Processed::Done(r) => out.push(r),
+            Processed::Unstarted => unfinished += 1,
+            Processed::Duplicate => {}
+        }
+    }
+    Ok((out, unfinished))
+}
+
+async fn migrate_batch(ctx: &Ctx<'_>, pending: &mut [(Work, customer::State)], chunk: &[usize]) -> Result<()> {
+    let mut ids: Vec<PortalCustomerId> = Vec::new();
+    for &i in chunk {
+        let (w, s) = &mut pending[i];
+        if let Checked::Portal { id, email } = &s.checked {
+            if ctx.dry_run {
+                s.rep.status = Status::Planned;
+                s.rep.steps.migrate = Outcome::Planned;
+                continue;
+            }
+            write_intent(ctx, w, id, email.as_deref()).await?;
+            ids.push(id.clone());
+        }
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ctx.migrate_calls.set(ctx.migrate_calls.get() + 1);
+    let sent = ctx.client.send("customers.bulkMigrate", customers::bulk_migrate(&ctx.urls.customers, &ids)?, RetryClass::Never).await;
+    let batch_error: Option<Error> = match sent.and_then(|r| customers::parse_bulk(&r)) {
+        Ok(()) => None,
+        Err(err) => Some(err),
+    };
+    // Whatever the answer, look: a lost or failed answer may still have migrated some (§13).
+    let results: Vec<(usize, Result<Option<crate::ids::AccountId>, StepError>)> = futures::stream::iter(chunk.iter().copied())
+        .map(|i| {
+            let (id, email) = match &pending[i].1.checked {
+                Checked::Portal { id, email } => (id.clone(), email.clone()),
+                _ => unreachable!("only portal customers are batched"),
+            };
+            let batch_error = batch_error.clone();
+            async move {
+                let r = match customer::reconcile(ctx, &id, email.as_deref()).await {
+                    Ok(Some(a)) => Ok(Some(a)),
+                    Ok(None) => Err(StepError {
+                        step: "migrate",
+                        error: batch_error.unwrap_or(Error::Decode {
+                            op: "customers.bulkMigrate",
+                            message: "the bulk call succeeded but the new account was not found by email in time; re-run to finish".into(),
+                        }),
+                    }),
+                    Err(err) => Err(StepError { step: "migrate", error: err }),
+                };
+                (i, r)
+            }
+        })
+        .buffer_unordered(ctx.s.concurrency as usize)
+        .collect()
+        .await;
+    for (i, r) in results {
+        let (w, s) = &mut pending[i];
+        match r {
+            Ok(Some(account)) => {
+                if let Checked::Portal { id, email } = &s.checked {
+                    write_migrated(ctx, w, id, email.as_deref(), &account).await?;
+                    s.checked = Checked::Account { id: account, email: email.clone() };
+                }
+                s.rep.status = Status::Migrated;
+                s.rep.steps.migrate = Outcome::Done;
+            }
+            Ok(None) => {}
+            Err(err) => {
+                fail(&mut s.rep, err);
+                s.finished = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn write_intent(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>) -> Result<()> {
+    put(ctx, w, id, email, Stage::Intent, None).await
+}
+
+async fn write_migrated(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>, account: &crate::ids::AccountId) -> Result<()> {
+    put(ctx, w, id, email, Stage::Migrated, Some(account)).await
+}
+
+async fn put(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>, stage: Stage, account: Option<&crate::ids::AccountId>) -> Result<()> {
+    let rec = CustomerRecord {
+        portal_account_id: id.0.clone(),
+        job_id: ctx.job_id.clone(),
+        stage,
+        email: email.map(str::to_string),
+        asset_object_id: w.asset.as_ref().map(|a| a.object.0.clone()),
+        company: w.company.clone(),
+        account_id: account.map(|a| a.0.clone()),
+        migrated_by_job: account.map(|_| ctx.job_id.clone()),
+        done: Vec::new(),
+        status: None,
+        updated_ms: ctx.now(),
+    };
+    ctx.records.put(&customer_key(id.as_str()), &rec).await
+}
