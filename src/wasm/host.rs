@@ -1,0 +1,197 @@
+//! Adapters from the JS host object to the core's `Transport`, `Journal`, `Clock` and `Progress`;
+//! gloo-net (the global `fetch`) when the host gives no `fetch`.
+
+use super::interop::{describe, get, method, plain_error, to_js};
+use crate::host::{Clock, Host, Progress, ProgressEvent};
+use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::journal::{Journal, MemoryJournal};
+use futures::future::LocalBoxFuture;
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+pub struct Adapters {
+    transport: Box<dyn Transport>,
+    journal: Option<JsJournal>,
+    clock: JsClock,
+    progress: JsProgress,
+}
+
+impl Adapters {
+    pub fn new(host: &JsValue) -> Result<Self, JsValue> {
+        let transport: Box<dyn Transport> = match method(host, "fetch") {
+            Some(f) => Box::new(JsTransport(f)),
+            None => {
+                let creds = get(host, "credentials");
+                let (email, token) = (get(&creds, "email").as_string(), get(&creds, "apiToken").as_string());
+                match (email, token) {
+                    (Some(e), Some(t)) if !e.is_empty() && !t.is_empty() => Box::new(GlooTransport { auth: basic(&e, &t) }),
+                    _ => return Err(plain_error("REQUEST", "host: give either fetch or credentials {email, apiToken}", None)),
+                }
+            }
+        };
+        let j = get(host, "journal");
+        let journal = if j.is_object() { Some(JsJournal(j)) } else { None };
+        Ok(Adapters { transport, journal, clock: JsClock { host: host.clone() }, progress: JsProgress(method(host, "progress")) })
+    }
+
+    pub fn host<'a>(&'a self, memory: &'a MemoryJournal) -> Host<'a> {
+        Host {
+            transport: self.transport.as_ref(),
+            clock: &self.clock,
+            journal: match &self.journal {
+                Some(j) => j,
+                None => memory,
+            },
+            progress: &self.progress,
+        }
+    }
+}
+
+/// Calls `f(args)` and awaits the result when it is a promise.
+async fn call(f: &Function, this: &JsValue, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let arr = js_sys::Array::new();
+    for a in args {
+        arr.push(a);
+    }
+    let v = f.apply(this, &arr)?;
+    match v.dyn_into::<Promise>() {
+        Ok(p) => JsFuture::from(p).await,
+        Err(v) => Ok(v),
+    }
+}
+
+struct JsTransport(Function);
+
+impl Transport for JsTransport {
+    fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(async move {
+            let arg = to_js(&req).map_err(|e| TransportError { code: "INTERNAL".into(), message: describe(&e).1 })?;
+            match call(&self.0, &JsValue::NULL, &[arg]).await {
+                Ok(v) => serde_wasm_bindgen::from_value::<HttpResponse>(v)
+                    .map_err(|e| TransportError { code: "BAD_RESPONSE".into(), message: format!("host fetch returned {e}") }),
+                Err(e) => {
+                    let (code, message) = describe(&e);
+                    Err(TransportError { code, message })
+                }
+            }
+        })
+    }
+}
+
+struct GlooTransport {
+    auth: String,
+}
+
+impl Transport for GlooTransport {
+    fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(async move {
+            let err = |e: gloo_net::Error| TransportError { code: "FETCH".into(), message: e.to_string() };
+            let method = gloo_net::http::Method::from_bytes(req.method.as_bytes())
+                .map_err(|_| TransportError { code: "INTERNAL".into(), message: format!("bad method {}", req.method) })?;
+            let mut b = gloo_net::http::RequestBuilder::new(&req.url).method(method).header("authorization", &self.auth);
+            for (k, v) in &req.headers {
+                b = b.header(k, v);
+            }
+            // Never follow a redirect with the Authorization header.
+            b = b.redirect(web_sys::RequestRedirect::Manual);
+            let r = match &req.body {
+                Some(body) => b.body(body.clone()).map_err(err)?,
+                None => b.build().map_err(err)?,
+            };
+            let resp = r.send().await.map_err(err)?;
+            let mut out = HttpResponse::new(resp.status(), resp.text().await.map_err(err)?);
+            for (k, v) in resp.headers().entries() {
+                out.headers.insert(k.to_ascii_lowercase(), v);
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn basic(email: &str, token: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{email}:{token}");
+    let mut out = String::from("Basic ");
+    for c in input.as_bytes().chunks(3) {
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+struct JsJournal(JsValue);
+
+impl JsJournal {
+    async fn invoke(&self, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+        let f = method(&self.0, name).ok_or_else(|| format!("journal.{name} is not a function"))?;
+        call(&f, &self.0, args).await.map_err(|e| describe(&e).1)
+    }
+}
+
+impl Journal for JsJournal {
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, String>> {
+        Box::pin(async move { Ok(self.invoke("get", &[key.into()]).await?.as_string()) })
+    }
+    fn put<'a>(&'a self, key: &'a str, value: String) -> LocalBoxFuture<'a, Result<(), String>> {
+        Box::pin(async move { self.invoke("put", &[key.into(), value.into()]).await.map(|_| ()) })
+    }
+    fn list<'a>(&'a self, prefix: &'a str) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
+        Box::pin(async move {
+            let v = self.invoke("list", &[prefix.into()]).await?;
+            serde_wasm_bindgen::from_value::<Vec<(String, String)>>(v).map_err(|e| format!("journal.list returned {e}"))
+        })
+    }
+}
+
+struct JsClock {
+    host: JsValue,
+}
+
+impl Clock for JsClock {
+    fn now_ms(&self) -> u64 {
+        match method(&self.host, "now") {
+            Some(f) => f.call0(&self.host).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now) as u64,
+            None => js_sys::Date::now() as u64,
+        }
+    }
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some(f) = method(&self.host, "sleep") {
+                let _ = call(&f, &self.host, &[JsValue::from_f64(ms as f64)]).await;
+                return;
+            }
+            let p = Promise::new(&mut |resolve, _| {
+                let set_timeout = get(&js_sys::global(), "setTimeout").dyn_into::<Function>();
+                if let Ok(st) = set_timeout {
+                    let _ = st.call2(&JsValue::NULL, &resolve, &JsValue::from_f64(ms as f64));
+                } else {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            });
+            let _ = JsFuture::from(p).await;
+        })
+    }
+    fn random(&self) -> f64 {
+        match method(&self.host, "random") {
+            Some(f) => f.call0(&self.host).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Math::random),
+            None => js_sys::Math::random(),
+        }
+    }
+}
+
+struct JsProgress(Option<Function>);
+
+impl Progress for JsProgress {
+    fn event(&self, e: &ProgressEvent) {
+        if let (Some(f), Ok(v)) = (&self.0, to_js(e)) {
+            let _ = f.call1(&JsValue::NULL, &v);
+        }
+    }
+}

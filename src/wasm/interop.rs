@@ -1,0 +1,64 @@
+//! Every conversion across the boundary: JSON-shaped JS values in and out, and errors as JS `Error`s
+//! with a stable `code`.
+
+use crate::error::Error;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// A JS value as JSON (`undefined`/`null` become `{}`).
+pub fn from_js(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| plain_error("REQUEST", &format!("{what}: {e}"), None))
+}
+
+/// Plain objects, never `Map`s (serde-wasm-bindgen's default for maps).
+pub fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| plain_error("INTERNAL", &e.to_string(), None))
+}
+
+pub fn js_error(e: &Error) -> JsValue {
+    let path = match e {
+        Error::Config { path, .. } => Some(path.as_str()),
+        _ => None,
+    };
+    let err = plain_error(e.code(), &e.to_string(), path);
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&err, &k.into(), &v);
+    };
+    set("retryable", e.retryable().into());
+    if let Some(s) = e.status() {
+        set("status", s.into());
+    }
+    if let Some(s) = e.surface() {
+        set("surface", s.as_str().into());
+    }
+    err
+}
+
+pub fn plain_error(code: &str, message: &str, path: Option<&str>) -> JsValue {
+    let err = js_sys::Error::new(message);
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
+    if let Some(p) = path {
+        let _ = js_sys::Reflect::set(&err, &"path".into(), &p.into());
+    }
+    err.into()
+}
+
+/// Reads `name` from a JS object.
+pub fn get(obj: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[name]` when it is a function.
+pub fn method(obj: &JsValue, name: &str) -> Option<js_sys::Function> {
+    get(obj, name).dyn_into::<js_sys::Function>().ok()
+}
+
+/// The message and code of a thrown JS value.
+pub fn describe(v: &JsValue) -> (String, String) {
+    let code = get(v, "code").as_string().unwrap_or_else(|| "ERROR".into());
+    let message = get(v, "message").as_string().or_else(|| v.as_string()).unwrap_or_else(|| format!("{v:?}"));
+    (code, message)
+}

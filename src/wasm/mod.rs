@@ -1,0 +1,51 @@
+//! The wasm-bindgen boundary, and nothing else: each export imports its arguments, calls the core and
+//! exports the result. Conversions live in `interop.rs`, the JS host adapters in `host.rs`.
+
+mod host;
+mod interop;
+
+use crate::config::Config;
+use crate::engine::{self, MigrationRequest};
+use crate::journal::MemoryJournal;
+use interop::{from_js, js_error, to_js};
+use wasm_bindgen::prelude::*;
+
+/// Runs a migration job. `host` supplies `fetch`, `journal`, `now`, `sleep`, `random`, `progress`
+/// (see HACKING.md); returns `{jobId, report, continuation, summary}`.
+#[wasm_bindgen(js_name = migrate)]
+pub async fn migrate(request: JsValue, config: JsValue, host: JsValue) -> Result<JsValue, JsValue> {
+    let settings = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
+    let request = MigrationRequest::from_value(from_js(&request, "request")?).map_err(|e| js_error(&e))?;
+    let adapters = host::Adapters::new(&host)?;
+    let memory = MemoryJournal::default();
+    let host = adapters.host(&memory);
+    let outcome = engine::run(&settings, request, &host).await.map_err(|e| js_error(&e))?;
+    let summary = outcome.report.summary();
+    to_js(&serde_json::json!({
+        "jobId": outcome.report.job_id,
+        "summary": summary,
+        "report": outcome.report,
+        "continuation": outcome.continuation,
+    }))
+}
+
+/// Validates a config object; returns the normalised URLs or throws an Error with `code` "CONFIG" and
+/// the JSON `path`.
+#[wasm_bindgen(js_name = validateConfig)]
+pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
+    let s = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
+    to_js(&serde_json::json!({"siteUrl": s.site_url, "adminUrl": s.admin_url, "apiUrl": s.api_url, "concurrency": s.concurrency}))
+}
+
+/// Writes a report object as CSV (one row per customer).
+#[wasm_bindgen(js_name = reportCsv)]
+pub fn report_csv(report: JsValue) -> Result<String, JsValue> {
+    let r: crate::report::Report = serde_json::from_value(from_js(&report, "report")?)
+        .map_err(|e| js_error(&crate::Error::request(format!("report: {e}"))))?;
+    Ok(r.to_csv())
+}
+
+#[wasm_bindgen(js_name = version)]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
