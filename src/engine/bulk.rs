@@ -127,6 +127,8 @@ async fn migrate_batch(ctx: &Ctx<'_>, pending: &mut [(Work, customer::State)], c
             Ok(Some(account)) => {
                 if let Checked::Portal { id, email } = &s.checked {
                     write_migrated(ctx, w, id, email.as_deref(), &account).await?;
+                    customer::claim(ctx, account.as_str());
+                    s.rep.account_id = Some(account.0.clone());
                     s.checked = Checked::Account { id: account, email: email.clone() };
                 }
                 s.rep.status = Status::Migrated;

@@ -107,6 +107,9 @@ pub async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
     if let Checked::Portal { id, email } = &state.checked {
         match migrate_single(ctx, &w, id, email.as_deref()).await {
             Ok(Some(account)) => {
+                // Another source may name the same customer by its new account.
+                claim(ctx, account.as_str());
+                state.rep.account_id = Some(account.0.clone());
                 state.checked = Checked::Account { id: account, email: email.clone() };
                 state.rep.status = Status::Migrated;
                 state.rep.steps.migrate = Outcome::Done;
@@ -211,7 +214,7 @@ fn skipped_steps() -> Steps {
     Steps { check: Outcome::Skipped, migrate: Outcome::Skipped, write_back: Outcome::Skipped, groups: Outcome::Skipped, space: Outcome::Skipped }
 }
 
-fn claim(ctx: &Ctx<'_>, key: &str) -> bool {
+pub(crate) fn claim(ctx: &Ctx<'_>, key: &str) -> bool {
     ctx.claimed.borrow_mut().insert(key.to_string())
 }
 

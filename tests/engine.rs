@@ -1,0 +1,221 @@
+//! The engine against a scripted tenant with a virtual clock.
+
+mod support;
+
+use portal_migrate::report::{Outcome, Status};
+use serde_json::json;
+use support::*;
+
+fn statuses(o: &portal_migrate::Outcome) -> Vec<Status> {
+    o.report.customers.iter().map(|c| c.status).collect()
+}
+
+fn assert_converged(t: &Tenant) {
+    let custs = t.customers.borrow();
+    let members = t.members.borrow();
+    for c in custs.iter() {
+        let acc = c.account.as_ref().expect("migrated");
+        assert_eq!(&c.attr, acc, "write-back for {}", c.email);
+        assert!(members[GROUP].contains(acc), "group membership for {}", c.email);
+    }
+    let mut m = t.migrations.borrow().clone();
+    let n = m.len();
+    m.sort();
+    m.dedup();
+    assert_eq!(m.len(), n, "a customer was migrated twice");
+    assert_eq!(n, custs.len());
+}
+
+#[test]
+fn migrates_every_customer_of_a_company_across_pages() {
+    let env = Env::new(Tenant::with_customers(30, "ACME"));
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 30);
+    assert!(statuses(&out).iter().all(|s| *s == Status::Migrated));
+    assert_eq!(env.tenant.count("/object/aql"), 2, "two AQL pages");
+    assert_converged(&env.tenant);
+    assert!(out.continuation.is_none());
+    assert_eq!(out.report.summary(), "summary: migrated=30 already_migrated=0 failed=0 skipped=0");
+}
+
+#[test]
+fn rerun_changes_nothing_and_makes_no_migrate_call() {
+    let env = Env::new(Tenant::with_customers(5, "ACME"));
+    let cfg = config(json!({}));
+    env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    let before = env.tenant.log.borrow().len();
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert!(statuses(&out).iter().all(|s| *s == Status::AlreadyMigrated), "{:?}", statuses(&out));
+    let second: Vec<String> = env.tenant.log.borrow()[before..].to_vec();
+    assert!(!second.iter().any(|l| l.contains("migrate-to-atlassian")), "no migrate call");
+    assert!(!second.iter().any(|l| l.starts_with("PUT")), "no write-back");
+    assert_eq!(out.report.stats.migrate_calls, 0);
+    assert!(out.report.customers.iter().all(|c| c.steps.groups == Outcome::Already && c.steps.write_back == Outcome::Already));
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn a_fresh_journal_still_sees_migrated_customers_through_assets() {
+    let env = Env::new(Tenant::with_customers(3, "ACME"));
+    let cfg = config(json!({}));
+    env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    let env2 = Env { tenant: std::mem::take(&mut Env::new(Tenant::default()).tenant), ..Env::new(Tenant::default()) };
+    drop(env2);
+    env.journal.entries.borrow_mut().clear();
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.already_migrated, 3);
+    assert_eq!(out.report.stats.migrate_calls, 0);
+}
+
+#[test]
+fn dry_run_reads_only() {
+    let env = Env::new(Tenant::with_customers(4, "ACME"));
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"], "dryRun": true})).unwrap();
+    assert!(statuses(&out).iter().all(|s| *s == Status::Planned));
+    assert!(env.tenant.log.borrow().iter().all(|l| l.starts_with("GET") || l.contains("/object/aql")), "{:?}", env.tenant.log.borrow());
+    assert!(env.journal.entries.borrow().is_empty(), "a dry run writes no journal");
+    assert!(env.tenant.migrations.borrow().is_empty());
+}
+
+#[test]
+fn is_last_as_string_and_capped_pages_are_followed() {
+    let t = Tenant::with_customers(12, "ACME");
+    t.is_last_as_string.set(true);
+    t.page_cap.set(5);
+    let env = Env::new(t);
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 12);
+    assert_eq!(env.tenant.count("/object/aql"), 3);
+}
+
+#[test]
+fn lost_migrate_answer_is_reconciled_not_resent() {
+    let t = Tenant::with_customers(3, "ACME");
+    t.faults.borrow_mut().push(Fault { pattern: "migrate-to-atlassian".into(), count: 2, kind: FaultKind::CommitDrop });
+    let env = Env::new(t);
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 3, "{:?}", out.report.customers);
+    assert_eq!(env.tenant.count("migrate-to-atlassian"), 3, "no blind second migrate");
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn server_error_before_commit_is_resent_after_checking() {
+    let t = Tenant::with_customers(1, "ACME");
+    t.faults.borrow_mut().push(Fault { pattern: "migrate-to-atlassian".into(), count: 1, kind: FaultKind::Status(503, None) });
+    let env = Env::new(t);
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 1);
+    assert_eq!(env.tenant.count("migrate-to-atlassian"), 2);
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn rate_limit_waits_retry_after() {
+    let t = Tenant::with_customers(2, "ACME");
+    t.faults.borrow_mut().push(Fault { pattern: "/rest/api/3/user?".into(), count: 1, kind: FaultKind::Status(429, Some(7)) });
+    let env = Env::new(t);
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 2);
+    assert!(env.clock.slept.get() >= 7_000, "slept {}", env.clock.slept.get());
+    assert_eq!(out.report.stats.rate_limited, 1);
+    assert!(out.report.stats.retries >= 1);
+}
+
+#[test]
+fn group_add_treats_already_member_as_success() {
+    let t = Tenant::with_customers(1, "ACME");
+    let acc = format!("712020:{}", &t.customers.borrow()[0].qm[3..39]);
+    t.members.borrow_mut().get_mut(GROUP).unwrap().push(acc);
+    let env = Env::new(t);
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.customers[0].status, Status::Migrated);
+    assert_eq!(out.report.customers[0].steps.groups, Outcome::Already);
+}
+
+#[test]
+fn failed_write_back_is_finished_by_the_next_run_without_migrating_again() {
+    let t = Tenant::with_customers(2, "ACME");
+    t.faults.borrow_mut().push(Fault { pattern: "PUT https://api.atlassian.com".into(), count: 100, kind: FaultKind::Status(500, None) });
+    let env = Env::new(t);
+    let cfg = config(json!({"retry": {"maxAttempts": 2}}));
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.failed, 2);
+    assert_eq!(out.report.customers[0].failed_step.as_deref(), Some("writeBack"));
+    assert!(out.report.customers[0].account_id.is_some(), "the new id is reported even though write-back failed");
+    env.tenant.faults.borrow_mut().clear();
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.failed, 0, "{:?}", out.report.customers);
+    assert_eq!(env.tenant.count("migrate-to-atlassian"), 2);
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn deadline_returns_a_continuation_that_finishes_the_job() {
+    let env = Env::new(Tenant::with_customers(6, "ACME"));
+    let cfg = config(json!({"concurrency": 1}));
+    // Each customer takes no virtual time, so the estimate stays at its initial 5 s: a deadline 4 s
+    // away starts nobody.
+    let deadline = env.clock.now.get() + 4_000;
+    let out = env.run(&cfg, json!({"companies": ["ACME"], "deadlineMs": deadline})).unwrap();
+    assert_eq!(out.report.totals.unfinished, 6);
+    let cont = out.continuation.expect("continuation");
+    assert!(cont.job_id.is_some());
+    let out = env.run(&cfg, serde_json::to_value(&cont).unwrap()).unwrap();
+    assert!(out.continuation.is_none());
+    assert_eq!(out.report.totals.migrated, 6);
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn bulk_mode_migrates_in_batches_and_finds_accounts_by_email() {
+    let env = Env::new(Tenant::with_customers(7, "ACME"));
+    let cfg = config(json!({"migrate": {"mode": "bulk", "batchSize": 3}}));
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 7, "{:?}", out.report.customers);
+    assert_eq!(env.tenant.count("bulk-migrate-to-atlassian-account"), 3);
+    assert_eq!(env.tenant.count("migrate-to-atlassian-account-user"), 0);
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn comment_is_posted_once_per_job_across_reruns() {
+    let env = Env::new(Tenant::with_customers(2, "ACME"));
+    let cfg = config(json!({}));
+    let req = json!({"companies": ["ACME"], "issueKey": "SUP-1", "reporter": false});
+    env.run(&cfg, req.clone()).unwrap();
+    env.run(&cfg, req).unwrap();
+    let comments = env.tenant.comments.borrow();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0]["properties"][0]["key"], "sd.public.comment");
+    assert!(comments[0].to_string().contains("2 migrated"));
+}
+
+#[test]
+fn empty_portal_attribute_is_skipped_with_a_reason() {
+    let t = Tenant::with_customers(2, "ACME");
+    t.customers.borrow_mut()[1].attr.clear();
+    let env = Env::new(t);
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.skipped, 1);
+    let skipped = out.report.customers.iter().find(|c| c.status == Status::Skipped).unwrap();
+    assert!(skipped.error.as_deref().unwrap().contains("has no value in \"Portal Account\""), "{:?}", skipped.error);
+}
+
+#[test]
+fn unknown_group_name_lists_close_matches() {
+    let env = Env::new(Tenant::with_customers(1, "ACME"));
+    let e = env.run(&config(json!({"groups": ["portal-migratd"]})), json!({"companies": ["ACME"]})).unwrap_err();
+    assert_eq!(e.to_string(), "config $.groups[0]: no group with id or name \"portal-migratd\" (did you mean \"portal-migrated\"?)");
+}
+
+#[test]
+fn explicit_customers_by_email_and_id_are_processed_once() {
+    let t = Tenant::with_customers(2, "ACME");
+    let (qm, email) = (t.customers.borrow()[0].qm.clone(), t.customers.borrow()[0].email.clone());
+    let env = Env::new(t);
+    let out = env.run(&config(json!({})), json!({"customers": [qm, email.clone(), qm]})).unwrap();
+    assert_eq!(out.report.customers.len(), 1, "{:?}", out.report.customers);
+    assert_eq!(out.report.customers[0].status, Status::Migrated);
+    assert_eq!(out.report.customers[0].asset_object_id.as_deref(), Some("100"));
+}
