@@ -21,13 +21,33 @@ pub struct Client<'a> {
 }
 
 impl<'a> Client<'a> {
-    pub fn new(transport: &'a dyn Transport, clock: &'a dyn Clock, progress: &'a dyn Progress, policy: RetryPolicy, limiter: Limiter) -> Self {
-        Client { transport, clock, progress, policy, limiter, calls: RefCell::default(), retries: Cell::new(0), rate_limited: Cell::new(0) }
+    pub fn new(
+        transport: &'a dyn Transport,
+        clock: &'a dyn Clock,
+        progress: &'a dyn Progress,
+        policy: RetryPolicy,
+        limiter: Limiter,
+    ) -> Self {
+        Client {
+            transport,
+            clock,
+            progress,
+            policy,
+            limiter,
+            calls: RefCell::default(),
+            retries: Cell::new(0),
+            rate_limited: Cell::new(0),
+        }
     }
 
     /// Sends `req`, retrying what `class` allows. Returns the last HTTP answer, even a failing one (the
     /// API module interprets it); a transport failure after the last attempt is `Error::Transport`.
-    pub async fn send(&self, op: &'static str, req: HttpRequest, class: RetryClass) -> Result<HttpResponse> {
+    pub async fn send(
+        &self,
+        op: &'static str,
+        req: HttpRequest,
+        class: RetryClass,
+    ) -> Result<HttpResponse> {
         let surface = req.surface;
         let mut waited = 0u64;
         let mut attempt = 0u32;
@@ -48,12 +68,22 @@ impl<'a> Client<'a> {
             if let Ok(r) = &result {
                 if r.status == 429 {
                     self.rate_limited.set(self.rate_limited.get() + 1);
-                    self.limiter.on_rate_limited(surface, now, retry_after_ms(r, now));
+                    self.limiter
+                        .on_rate_limited(surface, now, retry_after_ms(r, now));
                 } else if r.status < 500 {
                     self.limiter.on_success(surface, now);
                 }
             }
-            match decide(&self.policy, class, surface, attempt, result.as_ref(), now, waited, self.clock.random()) {
+            match decide(
+                &self.policy,
+                class,
+                surface,
+                attempt,
+                result.as_ref(),
+                now,
+                waited,
+                self.clock.random(),
+            ) {
                 Verdict::Retry { wait_ms, reason } => {
                     self.retries.set(self.retries.get() + 1);
                     let reason = match reason {
@@ -61,19 +91,31 @@ impl<'a> Client<'a> {
                         RetryReason::ServerError => "server error",
                         RetryReason::Transport => "connection failed",
                     };
-                    self.progress.event(&ProgressEvent::Waiting { surface: surface.to_string(), ms: wait_ms, reason: reason.into() });
+                    self.progress.event(&ProgressEvent::Waiting {
+                        surface: surface.to_string(),
+                        ms: wait_ms,
+                        reason: reason.into(),
+                    });
                     self.clock.sleep(wait_ms).await;
                     waited += wait_ms;
                 }
                 Verdict::Done | Verdict::GiveUp => {
-                    return result.map_err(|e| Error::Transport { op, surface, message: e.to_string() });
+                    return result.map_err(|e| Error::Transport {
+                        op,
+                        surface,
+                        message: e.to_string(),
+                    });
                 }
             }
         }
     }
 
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        self.calls.borrow().iter().map(|(s, n)| (s.to_string(), *n)).collect()
+        self.calls
+            .borrow()
+            .iter()
+            .map(|(s, n)| (s.to_string(), *n))
+            .collect()
     }
     pub fn retries(&self) -> u64 {
         self.retries.get()

@@ -96,7 +96,11 @@ pub struct MigrateConfig {
 
 impl Default for MigrateConfig {
     fn default() -> Self {
-        Self { mode: MigrateMode::Single, batch_size: 100, poll_timeout_ms: 60_000 }
+        Self {
+            mode: MigrateMode::Single,
+            batch_size: 100,
+            poll_timeout_ms: 60_000,
+        }
     }
 }
 
@@ -118,7 +122,10 @@ pub struct CommentConfig {
 
 impl Default for CommentConfig {
     fn default() -> Self {
-        Self { enabled: true, internal: true }
+        Self {
+            enabled: true,
+            internal: true,
+        }
     }
 }
 
@@ -139,7 +146,14 @@ impl Config {
         let de = &mut serde_json::Deserializer::from_str(text);
         let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            Error::config(if path == "." { "$".into() } else { format!("$.{path}") }, e.into_inner().to_string())
+            Error::config(
+                if path == "." {
+                    "$".into()
+                } else {
+                    format!("$.{path}")
+                },
+                e.into_inner().to_string(),
+            )
         })?;
         config.validate()
     }
@@ -150,8 +164,14 @@ impl Config {
 
     pub fn validate(self) -> Result<Settings> {
         let site_url = base_url("$.siteUrl", &self.site_url)?;
-        let admin_url = base_url("$.adminUrl", self.admin_url.as_deref().unwrap_or(DEFAULT_ADMIN_URL))?;
-        let api_url = base_url("$.apiUrl", self.api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
+        let admin_url = base_url(
+            "$.adminUrl",
+            self.admin_url.as_deref().unwrap_or(DEFAULT_ADMIN_URL),
+        )?;
+        let api_url = base_url(
+            "$.apiUrl",
+            self.api_url.as_deref().unwrap_or(DEFAULT_API_URL),
+        )?;
         if let Some(c) = &self.cloud_id {
             token("$.cloudId", c)?;
         }
@@ -163,20 +183,35 @@ impl Config {
             return Err(Error::config("$.assets.customerQuery", "must not be empty"));
         }
         if !q.contains("{company}") {
-            return Err(Error::config("$.assets.customerQuery", "must contain the {company} placeholder"));
+            return Err(Error::config(
+                "$.assets.customerQuery",
+                "must contain the {company} placeholder",
+            ));
         }
-        nonempty("$.assets.portalAccountAttribute", &self.assets.portal_account_attribute)?;
+        nonempty(
+            "$.assets.portalAccountAttribute",
+            &self.assets.portal_account_attribute,
+        )?;
         if let Some(cq) = &self.assets.company_query {
             if !cq.contains("{company}") {
-                return Err(Error::config("$.assets.companyQuery", "must contain the {company} placeholder"));
+                return Err(Error::config(
+                    "$.assets.companyQuery",
+                    "must contain the {company} placeholder",
+                ));
             }
             if self.assets.space_key_attribute.is_none() {
-                return Err(Error::config("$.assets.spaceKeyAttribute", "is required with assets.companyQuery"));
+                return Err(Error::config(
+                    "$.assets.spaceKeyAttribute",
+                    "is required with assets.companyQuery",
+                ));
             }
         }
         if let Some(p) = self.assets.page_size {
             if !(1..=1000).contains(&p) {
-                return Err(Error::config("$.assets.pageSize", "must be between 1 and 1000"));
+                return Err(Error::config(
+                    "$.assets.pageSize",
+                    "must be between 1 and 1000",
+                ));
             }
         }
         for (i, g) in self.groups.iter().enumerate() {
@@ -184,10 +219,16 @@ impl Config {
         }
         let concurrency = self.concurrency.unwrap_or(4);
         if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
-            return Err(Error::config("$.concurrency", format!("must be between 1 and {MAX_CONCURRENCY}")));
+            return Err(Error::config(
+                "$.concurrency",
+                format!("must be between 1 and {MAX_CONCURRENCY}"),
+            ));
         }
         if self.migrate.batch_size == 0 || self.migrate.batch_size > MAX_BULK_BATCH {
-            return Err(Error::config("$.migrate.batchSize", format!("must be between 1 and {MAX_BULK_BATCH}")));
+            return Err(Error::config(
+                "$.migrate.batchSize",
+                format!("must be between 1 and {MAX_BULK_BATCH}"),
+            ));
         }
         for key in self.limits.keys() {
             if !["jira", "assets", "admin", "confluence"].contains(&key.as_str()) {
@@ -203,7 +244,14 @@ impl Config {
                 space_permissions.push(permission(&format!("$.confluence.permissions[{i}]"), p)?);
             }
         }
-        Ok(Settings { site_url, admin_url, api_url, concurrency, space_permissions, config: self })
+        Ok(Settings {
+            site_url,
+            admin_url,
+            api_url,
+            concurrency,
+            space_permissions,
+            config: self,
+        })
     }
 }
 
@@ -216,7 +264,10 @@ fn nonempty(path: &str, v: &str) -> Result<()> {
 
 fn token(path: &str, v: &str) -> Result<()> {
     if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(Error::config(path, "must be an id of letters, digits and '-'"));
+        return Err(Error::config(
+            path,
+            "must be an id of letters, digits and '-'",
+        ));
     }
     Ok(())
 }
@@ -225,7 +276,10 @@ fn token(path: &str, v: &str) -> Result<()> {
 const PERMISSIONS: &[(&str, &[&str])] = &[
     ("read", &["space"]),
     ("create", &["page", "blogpost", "comment", "attachment"]),
-    ("delete", &["page", "blogpost", "comment", "attachment", "space"]),
+    (
+        "delete",
+        &["page", "blogpost", "comment", "attachment", "space"],
+    ),
     ("export", &["space"]),
     ("administer", &["space"]),
     ("archive", &["page"]),
@@ -233,10 +287,17 @@ const PERMISSIONS: &[(&str, &[&str])] = &[
 ];
 
 fn permission(path: &str, v: &str) -> Result<(String, String)> {
-    let (k, t) = v.split_once('/').ok_or_else(|| Error::config(path, "must be \"key/target\", e.g. \"create/page\""))?;
-    let ok = PERMISSIONS.iter().any(|(key, targets)| *key == k && targets.contains(&t));
+    let (k, t) = v
+        .split_once('/')
+        .ok_or_else(|| Error::config(path, "must be \"key/target\", e.g. \"create/page\""))?;
+    let ok = PERMISSIONS
+        .iter()
+        .any(|(key, targets)| *key == k && targets.contains(&t));
     if !ok {
-        return Err(Error::config(path, format!("\"{v}\" is not a valid Confluence space permission")));
+        return Err(Error::config(
+            path,
+            format!("\"{v}\" is not a valid Confluence space permission"),
+        ));
     }
     Ok((k.to_string(), t.to_string()))
 }
@@ -245,10 +306,16 @@ fn permission(path: &str, v: &str) -> Result<(String, String)> {
 /// trailing slash.
 pub fn base_url(path: &str, raw: &str) -> Result<String> {
     let v = raw.trim().trim_end_matches('/');
-    let (scheme, rest) = v.split_once("://").ok_or_else(|| Error::config(path, "must be an absolute URL"))?;
+    let (scheme, rest) = v
+        .split_once("://")
+        .ok_or_else(|| Error::config(path, "must be an absolute URL"))?;
     let host_port = rest.split('/').next().unwrap_or("");
-    if rest.contains(['?', '#', '@']) || host_port.is_empty() || rest.contains(char::is_whitespace) {
-        return Err(Error::config(path, "must be a plain origin like https://example.atlassian.net"));
+    if rest.contains(['?', '#', '@']) || host_port.is_empty() || rest.contains(char::is_whitespace)
+    {
+        return Err(Error::config(
+            path,
+            "must be a plain origin like https://example.atlassian.net",
+        ));
     }
     let host = if let Some(stripped) = host_port.strip_prefix('[') {
         stripped.split(']').next().unwrap_or("")
@@ -258,7 +325,10 @@ pub fn base_url(path: &str, raw: &str) -> Result<String> {
     match scheme {
         "https" => Ok(v.to_string()),
         "http" if is_loopback(host) => Ok(v.to_string()),
-        "http" => Err(Error::config(path, "plain http is only allowed for loopback hosts (127.0.0.1, localhost)")),
+        "http" => Err(Error::config(
+            path,
+            "plain http is only allowed for loopback hosts (127.0.0.1, localhost)",
+        )),
         _ => Err(Error::config(path, "must use https")),
     }
 }
@@ -291,9 +361,15 @@ mod tests {
     #[test]
     fn missing_field_names_the_path() {
         let mut v = minimal();
-        v["assets"].as_object_mut().unwrap().remove("portalAccountAttribute");
+        v["assets"]
+            .as_object_mut()
+            .unwrap()
+            .remove("portalAccountAttribute");
         let e = Config::from_value(v).unwrap_err();
-        assert!(matches!(&e, Error::Config { path, message } if path == "$.assets" && message.contains("portalAccountAttribute")), "{e}");
+        assert!(
+            matches!(&e, Error::Config { path, message } if path == "$.assets" && message.contains("portalAccountAttribute")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -301,7 +377,10 @@ mod tests {
         let mut v = minimal();
         v["groups"] = serde_json::json!([1]);
         let e = Config::from_value(v).unwrap_err();
-        assert!(matches!(&e, Error::Config { path, .. } if path == "$.groups[0]"), "{e}");
+        assert!(
+            matches!(&e, Error::Config { path, .. } if path == "$.groups[0]"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -335,10 +414,14 @@ mod tests {
     fn concurrency_and_batch_bounds() {
         let mut v = minimal();
         v["concurrency"] = 0.into();
-        assert!(matches!(Config::from_value(v).unwrap_err(), Error::Config { path, .. } if path == "$.concurrency"));
+        assert!(
+            matches!(Config::from_value(v).unwrap_err(), Error::Config { path, .. } if path == "$.concurrency")
+        );
         let mut v = minimal();
         v["migrate"] = serde_json::json!({"mode": "bulk", "batchSize": 1001});
-        assert!(matches!(Config::from_value(v).unwrap_err(), Error::Config { path, .. } if path == "$.migrate.batchSize"));
+        assert!(
+            matches!(Config::from_value(v).unwrap_err(), Error::Config { path, .. } if path == "$.migrate.batchSize")
+        );
     }
 
     #[test]
@@ -346,6 +429,9 @@ mod tests {
         let mut v = minimal();
         v["confluence"] = serde_json::json!({"permissions": ["create/page", "administer/page"]});
         let e = Config::from_value(v).unwrap_err();
-        assert!(matches!(&e, Error::Config { path, .. } if path == "$.confluence.permissions[1]"), "{e}");
+        assert!(
+            matches!(&e, Error::Config { path, .. } if path == "$.confluence.permissions[1]"),
+            "{e}"
+        );
     }
 }

@@ -11,9 +11,18 @@ pub enum Error {
     /// The migration request (customers, issue, flags) is invalid. Fix the request.
     Request { message: String },
     /// Atlassian answered with a status the step cannot accept. Re-running helps only for 5xx/429.
-    Api { op: &'static str, surface: Surface, status: u16, message: String },
+    Api {
+        op: &'static str,
+        surface: Surface,
+        status: u16,
+        message: String,
+    },
     /// The request failed below HTTP (reset, timeout, DNS) after every allowed retry. A re-run may help.
-    Transport { op: &'static str, surface: Surface, message: String },
+    Transport {
+        op: &'static str,
+        surface: Surface,
+        message: String,
+    },
     /// Atlassian answered 2xx with a body the client cannot read. Re-running will not help.
     Decode { op: &'static str, message: String },
     /// The host's journal failed; the job stops rather than risk losing what it did. Re-run after fixing storage.
@@ -58,13 +67,21 @@ impl Error {
     }
 
     pub fn config(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Config { path: path.into(), message: message.into() }
+        Error::Config {
+            path: path.into(),
+            message: message.into(),
+        }
     }
     pub fn request(message: impl Into<String>) -> Self {
-        Error::Request { message: message.into() }
+        Error::Request {
+            message: message.into(),
+        }
     }
     pub fn decode(op: &'static str, message: impl fmt::Display) -> Self {
-        Error::Decode { op, message: message.to_string() }
+        Error::Decode {
+            op,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -73,8 +90,17 @@ impl fmt::Display for Error {
         match self {
             Error::Config { path, message } => write!(f, "config {path}: {message}"),
             Error::Request { message } => write!(f, "request: {message}"),
-            Error::Api { op, surface, status, message } => write!(f, "{op} ({surface}): HTTP {status}: {message}"),
-            Error::Transport { op, surface, message } => write!(f, "{op} ({surface}): {message}"),
+            Error::Api {
+                op,
+                surface,
+                status,
+                message,
+            } => write!(f, "{op} ({surface}): HTTP {status}: {message}"),
+            Error::Transport {
+                op,
+                surface,
+                message,
+            } => write!(f, "{op} ({surface}): {message}"),
             Error::Decode { op, message } => write!(f, "{op}: unreadable response: {message}"),
             Error::Journal { message } => write!(f, "journal: {message}"),
         }

@@ -21,9 +21,19 @@ pub enum ProgressEvent {
     #[serde(rename_all = "camelCase")]
     Start { job_id: String, total: usize },
     #[serde(rename_all = "camelCase")]
-    Customer { done: usize, total: usize, status: String, portal_account_id: Option<String>, email: Option<String> },
+    Customer {
+        done: usize,
+        total: usize,
+        status: String,
+        portal_account_id: Option<String>,
+        email: Option<String>,
+    },
     #[serde(rename_all = "camelCase")]
-    Waiting { surface: String, ms: u64, reason: String },
+    Waiting {
+        surface: String,
+        ms: u64,
+        reason: String,
+    },
     #[serde(rename_all = "camelCase")]
     Finish { job_id: String, complete: bool },
 }

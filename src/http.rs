@@ -23,7 +23,12 @@ pub enum Surface {
 }
 
 impl Surface {
-    pub const ALL: [Surface; 4] = [Surface::Jira, Surface::Assets, Surface::Admin, Surface::Confluence];
+    pub const ALL: [Surface; 4] = [
+        Surface::Jira,
+        Surface::Assets,
+        Surface::Admin,
+        Surface::Confluence,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Surface::Jira => "jira",
@@ -53,7 +58,13 @@ impl HttpRequest {
     pub fn new(surface: Surface, method: &str, url: String) -> Self {
         let mut headers = BTreeMap::new();
         headers.insert("accept".into(), "application/json".into());
-        Self { surface, method: method.into(), url, headers, body: None }
+        Self {
+            surface,
+            method: method.into(),
+            url,
+            headers,
+            body: None,
+        }
     }
     pub fn get(surface: Surface, url: String) -> Self {
         Self::new(surface, "GET", url)
@@ -61,7 +72,8 @@ impl HttpRequest {
     /// A request with a JSON body.
     pub fn json(surface: Surface, method: &str, url: String, body: &serde_json::Value) -> Self {
         let mut r = Self::new(surface, method, url);
-        r.headers.insert("content-type".into(), "application/json".into());
+        r.headers
+            .insert("content-type".into(), "application/json".into());
         r.body = Some(body.to_string());
         r
     }
@@ -85,7 +97,11 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Er
 
 impl HttpResponse {
     pub fn new(status: u16, body: impl Into<String>) -> Self {
-        Self { status, headers: BTreeMap::new(), body: body.into() }
+        Self {
+            status,
+            headers: BTreeMap::new(),
+            body: body.into(),
+        }
     }
     pub fn with_header(mut self, k: &str, v: &str) -> Self {
         self.headers.insert(k.to_ascii_lowercase(), v.into());
@@ -93,7 +109,10 @@ impl HttpResponse {
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| k.to_ascii_lowercase() == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.to_ascii_lowercase() == name)
+            .map(|(_, v)| v.as_str())
     }
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)

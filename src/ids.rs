@@ -91,7 +91,9 @@ impl CustomerRef {
         if v.contains('@') {
             return is_email(v).then(|| Self::Email(v.to_string()));
         }
-        let ok = v.len() <= 128 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-');
+        let ok = v.len() <= 128
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-');
         ok.then(|| Self::Account(AccountId::new(v)))
     }
 }
@@ -100,7 +102,9 @@ impl CustomerRef {
 pub fn is_email(v: &str) -> bool {
     let mut parts = v.split('@');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(l), Some(d), None) => !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'),
+        (Some(l), Some(d), None) => {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        }
         _ => false,
     }
 }
@@ -110,7 +114,9 @@ pub fn pct(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for b in v.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -131,9 +137,14 @@ mod tests {
         );
         assert_eq!(
             CustomerRef::parse("712020:cecf4c53-ae66-45ff-b4b0-de6e2a18a71b"),
-            Some(CustomerRef::Account(AccountId::new("712020:cecf4c53-ae66-45ff-b4b0-de6e2a18a71b")))
+            Some(CustomerRef::Account(AccountId::new(
+                "712020:cecf4c53-ae66-45ff-b4b0-de6e2a18a71b"
+            )))
         );
-        assert_eq!(CustomerRef::parse(" a.b@x.example "), Some(CustomerRef::Email("a.b@x.example".into())));
+        assert_eq!(
+            CustomerRef::parse(" a.b@x.example "),
+            Some(CustomerRef::Email("a.b@x.example".into()))
+        );
         assert_eq!(CustomerRef::parse(""), None);
         assert_eq!(CustomerRef::parse("not an id"), None);
         assert_eq!(CustomerRef::parse("a@b"), None);

@@ -15,7 +15,10 @@ use std::collections::BTreeMap;
 pub trait Journal {
     fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, String>>;
     fn put<'a>(&'a self, key: &'a str, value: String) -> LocalBoxFuture<'a, Result<(), String>>;
-    fn list<'a>(&'a self, prefix: &'a str) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>>;
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>>;
 }
 
 /// An in-memory journal for tests and one-shot runs.
@@ -32,8 +35,17 @@ impl Journal for MemoryJournal {
         self.entries.borrow_mut().insert(key.to_string(), value);
         Box::pin(ready(Ok(())))
     }
-    fn list<'a>(&'a self, prefix: &'a str) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
-        let v = self.entries.borrow().range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
+        let v = self
+            .entries
+            .borrow()
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         Box::pin(ready(Ok(v)))
     }
 }
@@ -112,10 +124,16 @@ pub struct Records<'a> {
 
 impl Records<'_> {
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
-        let raw = self.journal.get(key).await.map_err(|m| Error::Journal { message: format!("get {key}: {m}") })?;
+        let raw = self.journal.get(key).await.map_err(|m| Error::Journal {
+            message: format!("get {key}: {m}"),
+        })?;
         match raw {
             None => Ok(None),
-            Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| Error::Journal { message: format!("{key} is unreadable: {e}") }),
+            Some(s) => serde_json::from_str(&s)
+                .map(Some)
+                .map_err(|e| Error::Journal {
+                    message: format!("{key} is unreadable: {e}"),
+                }),
         }
     }
 
@@ -123,14 +141,31 @@ impl Records<'_> {
         if self.read_only {
             return Ok(());
         }
-        let text = serde_json::to_string(value).map_err(|e| Error::Journal { message: e.to_string() })?;
-        self.journal.put(key, text).await.map_err(|m| Error::Journal { message: format!("put {key}: {m}") })
+        let text = serde_json::to_string(value).map_err(|e| Error::Journal {
+            message: e.to_string(),
+        })?;
+        self.journal
+            .put(key, text)
+            .await
+            .map_err(|m| Error::Journal {
+                message: format!("put {key}: {m}"),
+            })
     }
 
     pub async fn list<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>> {
-        let rows = self.journal.list(prefix).await.map_err(|m| Error::Journal { message: format!("list {prefix}: {m}") })?;
+        let rows = self
+            .journal
+            .list(prefix)
+            .await
+            .map_err(|m| Error::Journal {
+                message: format!("list {prefix}: {m}"),
+            })?;
         rows.into_iter()
-            .map(|(k, v)| serde_json::from_str(&v).map_err(|e| Error::Journal { message: format!("{k} is unreadable: {e}") }))
+            .map(|(k, v)| {
+                serde_json::from_str(&v).map_err(|e| Error::Journal {
+                    message: format!("{k} is unreadable: {e}"),
+                })
+            })
             .collect()
     }
 }
@@ -148,7 +183,13 @@ mod tests {
             j.put("customer/b", "2".into()).await.unwrap();
             j.put("job/x", "3".into()).await.unwrap();
             let l = j.list("customer/").await.unwrap();
-            assert_eq!(l, vec![("customer/a".into(), "1".into()), ("customer/b".into(), "2".into())]);
+            assert_eq!(
+                l,
+                vec![
+                    ("customer/a".into(), "1".into()),
+                    ("customer/b".into(), "2".into())
+                ]
+            );
             assert_eq!(j.get("job/x").await.unwrap().as_deref(), Some("3"));
             assert_eq!(j.get("job/y").await.unwrap(), None);
         });
@@ -157,7 +198,10 @@ mod tests {
     #[test]
     fn read_only_records_never_write() {
         let j = MemoryJournal::default();
-        let r = Records { journal: &j, read_only: true };
+        let r = Records {
+            journal: &j,
+            read_only: true,
+        };
         block_on(r.put("job/x", &1)).unwrap();
         assert!(j.entries.borrow().is_empty());
     }

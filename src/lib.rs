@@ -12,6 +12,7 @@
 pub mod api;
 pub mod client;
 pub mod config;
+pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod host;
@@ -25,7 +26,7 @@ pub mod report;
 pub mod retry;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use config::{Config, Settings};
 pub use engine::{run, MigrationRequest, Outcome};

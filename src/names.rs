@@ -26,7 +26,9 @@ pub fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -39,8 +41,14 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_name_or_lists_known_ones() {
-        assert_eq!(suggest("portal-migrted", &["portal-migrated", "confluence-guests"]), " (did you mean \"portal-migrated\"?)");
-        assert_eq!(suggest("zzz", &["a-long-name", "b-long-name"]), " (known: a-long-name, b-long-name)");
+        assert_eq!(
+            suggest("portal-migrted", &["portal-migrated", "confluence-guests"]),
+            " (did you mean \"portal-migrated\"?)"
+        );
+        assert_eq!(
+            suggest("zzz", &["a-long-name", "b-long-name"]),
+            " (known: a-long-name, b-long-name)"
+        );
         assert_eq!(suggest("x", &[]), "");
         assert_eq!(distance("kitten", "sitting"), 3);
     }

@@ -20,15 +20,27 @@ impl<T> Page<T> {
     /// An offset page. `reported_max` is the page size the *response* reports (the service may cap
     /// the one asked for). Stops on `is_last`, on a short page, or on an empty page (§13); the next
     /// offset advances by the number of items received.
-    pub fn offset(items: Vec<T>, start: u64, reported_max: Option<u64>, is_last: Option<bool>) -> Self {
+    pub fn offset(
+        items: Vec<T>,
+        start: u64,
+        reported_max: Option<u64>,
+        is_last: Option<bool>,
+    ) -> Self {
         let n = items.len() as u64;
         let short = reported_max.is_some_and(|m| n < m);
         let last = is_last == Some(true) || n == 0 || short;
-        Page { next: (!last).then_some(PageRequest::Offset(start + n)), items }
+        Page {
+            next: (!last).then_some(PageRequest::Offset(start + n)),
+            items,
+        }
     }
 
     pub fn cursor(items: Vec<T>, next: Option<String>) -> Self {
-        let next = if items.is_empty() { None } else { next.filter(|c| !c.is_empty()).map(PageRequest::Cursor) };
+        let next = if items.is_empty() {
+            None
+        } else {
+            next.filter(|c| !c.is_empty()).map(PageRequest::Cursor)
+        };
         Page { items, next }
     }
 
@@ -98,14 +110,23 @@ mod tests {
     fn offset_page_stops_on_is_last_short_or_empty() {
         assert_eq!(Page::offset(vec![1, 2], 0, Some(2), Some(true)).next, None);
         assert_eq!(Page::offset(vec![1], 0, Some(25), None).next, None);
-        assert_eq!(Page::offset(Vec::<u8>::new(), 0, None, Some(false)).next, None);
+        assert_eq!(
+            Page::offset(Vec::<u8>::new(), 0, None, Some(false)).next,
+            None
+        );
         // the service capped the page: 100 asked, 50 reported and received, not last
-        assert_eq!(Page::offset(vec![0; 50], 0, Some(50), Some(false)).next, Some(PageRequest::Offset(50)));
+        assert_eq!(
+            Page::offset(vec![0; 50], 0, Some(50), Some(false)).next,
+            Some(PageRequest::Offset(50))
+        );
     }
 
     #[test]
     fn cursor_page_ends_without_next() {
-        assert_eq!(Page::cursor(vec![1], Some("abc".into())).next, Some(PageRequest::Cursor("abc".into())));
+        assert_eq!(
+            Page::cursor(vec![1], Some("abc".into())).next,
+            Some(PageRequest::Cursor("abc".into()))
+        );
         assert_eq!(Page::cursor(vec![1], None).next, None);
     }
 

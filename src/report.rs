@@ -26,7 +26,15 @@ impl Status {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Status::Migrated, Status::AlreadyMigrated, Status::Failed, Status::Skipped, Status::Planned].into_iter().find(|x| x.as_str() == s)
+        [
+            Status::Migrated,
+            Status::AlreadyMigrated,
+            Status::Failed,
+            Status::Skipped,
+            Status::Planned,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 
@@ -59,7 +67,13 @@ pub struct Steps {
 
 impl Default for Steps {
     fn default() -> Self {
-        Steps { check: Outcome::Pending, migrate: Outcome::Pending, write_back: Outcome::Pending, groups: Outcome::Pending, space: Outcome::Pending }
+        Steps {
+            check: Outcome::Pending,
+            migrate: Outcome::Pending,
+            write_back: Outcome::Pending,
+            groups: Outcome::Pending,
+            space: Outcome::Pending,
+        }
     }
 }
 
@@ -119,7 +133,11 @@ pub struct Report {
 
 impl Report {
     pub fn compute_totals(&mut self, unfinished: usize) {
-        let mut t = Totals { customers: self.customers.len(), unfinished, ..Totals::default() };
+        let mut t = Totals {
+            customers: self.customers.len(),
+            unfinished,
+            ..Totals::default()
+        };
         for c in &self.customers {
             match c.status {
                 Status::Migrated => t.migrated += 1,
@@ -134,7 +152,10 @@ impl Report {
 
     pub fn summary(&self) -> String {
         let t = &self.totals;
-        let mut s = format!("summary: migrated={} already_migrated={} failed={} skipped={}", t.migrated, t.already_migrated, t.failed, t.skipped);
+        let mut s = format!(
+            "summary: migrated={} already_migrated={} failed={} skipped={}",
+            t.migrated, t.already_migrated, t.failed, t.skipped
+        );
         if self.dry_run {
             s.push_str(&format!(" planned={}", t.planned));
         }
@@ -146,7 +167,9 @@ impl Report {
 
     /// One row per customer: old id, new id, email, company, status, failed step, error.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error\n");
+        let mut out = String::from(
+            "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error\n",
+        );
         for c in &self.customers {
             let row = [
                 c.portal_account_id.as_deref().unwrap_or(""),
@@ -158,7 +181,12 @@ impl Report {
                 c.failed_step.as_deref().unwrap_or(""),
                 c.error.as_deref().unwrap_or(""),
             ];
-            out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push_str(
+                &row.iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             out.push('\n');
         }
         out
@@ -168,7 +196,11 @@ impl Report {
 /// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
 /// spreadsheet does not run it as a formula.
 fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
@@ -198,17 +230,33 @@ mod tests {
 
     #[test]
     fn totals_and_summary_line() {
-        let mut r = Report { customers: vec![row(Status::Migrated, None), row(Status::Failed, Some("x")), row(Status::AlreadyMigrated, None)], ..Report::default() };
+        let mut r = Report {
+            customers: vec![
+                row(Status::Migrated, None),
+                row(Status::Failed, Some("x")),
+                row(Status::AlreadyMigrated, None),
+            ],
+            ..Report::default()
+        };
         r.compute_totals(0);
-        assert_eq!(r.summary(), "summary: migrated=1 already_migrated=1 failed=1 skipped=0");
+        assert_eq!(
+            r.summary(),
+            "summary: migrated=1 already_migrated=1 failed=1 skipped=0"
+        );
     }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
-        let r = Report { customers: vec![row(Status::Failed, Some("=HYPERLINK(\"x\"), bad"))], ..Report::default() };
+        let r = Report {
+            customers: vec![row(Status::Failed, Some("=HYPERLINK(\"x\"), bad"))],
+            ..Report::default()
+        };
         let csv = r.to_csv();
         let line = csv.lines().nth(1).unwrap();
-        assert_eq!(line, "qm:1,712020:a,a@b.example,ACME,88,failed,groups,\"'=HYPERLINK(\"\"x\"\"), bad\"");
+        assert_eq!(
+            line,
+            "qm:1,712020:a,a@b.example,ACME,88,failed,groups,\"'=HYPERLINK(\"\"x\"\"), bad\""
+        );
     }
 
     #[test]

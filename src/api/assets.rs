@@ -13,10 +13,14 @@ use serde_json::json;
 /// character is rejected because escaping it is undocumented (§3.7, §13).
 pub fn quote(value: &str) -> Result<String> {
     if value.contains('\\') {
-        return Err(Error::request(format!("value {value:?} contains a backslash, which AQL cannot carry safely")));
+        return Err(Error::request(format!(
+            "value {value:?} contains a backslash, which AQL cannot carry safely"
+        )));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::request(format!("value {value:?} contains a control character")));
+        return Err(Error::request(format!(
+            "value {value:?} contains a control character"
+        )));
     }
     Ok(format!("\"{}\"", value.replace('"', "\\\"")))
 }
@@ -30,7 +34,9 @@ pub fn search(base: &str, aql: &str, start_at: u64, max_results: u32) -> HttpReq
     HttpRequest::json(
         Surface::Assets,
         "POST",
-        format!("{base}/object/aql?startAt={start_at}&maxResults={max_results}&includeAttributes=true"),
+        format!(
+            "{base}/object/aql?startAt={start_at}&maxResults={max_results}&includeAttributes=true"
+        ),
         &json!({ "qlQuery": aql }),
     )
 }
@@ -85,7 +91,10 @@ pub struct TypeAttribute {
 impl AssetObject {
     /// The first value of an attribute as text.
     pub fn value(&self, attr: &AttributeId) -> Option<String> {
-        let a = self.attributes.iter().find(|a| &a.object_type_attribute_id == attr)?;
+        let a = self
+            .attributes
+            .iter()
+            .find(|a| &a.object_type_attribute_id == attr)?;
         let v = a.object_attribute_values.first()?;
         let raw = v.value.as_ref().or(v.display_value.as_ref())?;
         let s = match raw {
@@ -125,11 +134,17 @@ pub fn parse_search(resp: &HttpResponse, start_at: u64) -> Result<SearchPage> {
     }
     let r: R = decode("assets.search", Surface::Assets, resp)?;
     let is_last = r.is_last.or(r.last);
-    Ok(SearchPage { page: Page::offset(r.values, start_at, r.max_results, is_last), type_attributes: r.object_type_attributes })
+    Ok(SearchPage {
+        page: Page::offset(r.values, start_at, r.max_results, is_last),
+        type_attributes: r.object_type_attributes,
+    })
 }
 
 pub fn type_attributes(base: &str, type_id: &ObjectTypeId) -> HttpRequest {
-    HttpRequest::get(Surface::Assets, format!("{base}/objecttype/{}/attributes", pct(type_id.as_str())))
+    HttpRequest::get(
+        Surface::Assets,
+        format!("{base}/objecttype/{}/attributes", pct(type_id.as_str())),
+    )
 }
 
 pub fn parse_type_attributes(resp: &HttpResponse) -> Result<Vec<TypeAttribute>> {
@@ -146,11 +161,22 @@ pub fn resolve_attribute(attrs: &[TypeAttribute], wanted: &str, path: &str) -> R
         return Ok(a.id.clone());
     }
     let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
-    Err(Error::config(path, format!("no attribute {wanted:?} on the object type{}", crate::names::suggest(wanted, &names))))
+    Err(Error::config(
+        path,
+        format!(
+            "no attribute {wanted:?} on the object type{}",
+            crate::names::suggest(wanted, &names)
+        ),
+    ))
 }
 
 /// `PUT /object/{id}` changing one attribute; only the listed attributes change (§3.5).
-pub fn update_attribute(base: &str, object: &ObjectId, attr: &AttributeId, value: &str) -> HttpRequest {
+pub fn update_attribute(
+    base: &str,
+    object: &ObjectId,
+    attr: &AttributeId,
+    value: &str,
+) -> HttpRequest {
     HttpRequest::json(
         Surface::Assets,
         "PUT",
@@ -177,15 +203,26 @@ mod tests {
 
     #[test]
     fn substitute_replaces_every_placeholder_with_a_quoted_value() {
-        let q = substitute("objectTypeId = 4 AND Company = {company} OR Parent = {company}", "company", "A\"B").unwrap();
-        assert_eq!(q, "objectTypeId = 4 AND Company = \"A\\\"B\" OR Parent = \"A\\\"B\"");
+        let q = substitute(
+            "objectTypeId = 4 AND Company = {company} OR Parent = {company}",
+            "company",
+            "A\"B",
+        )
+        .unwrap();
+        assert_eq!(
+            q,
+            "objectTypeId = 4 AND Company = \"A\\\"B\" OR Parent = \"A\\\"B\""
+        );
     }
 
     #[test]
     fn search_sends_qlquery_and_paging() {
         let r = search("https://api/ws/v1", "objectTypeId = 4", 25, 25);
         assert_eq!(r.method, "POST");
-        assert_eq!(r.url, "https://api/ws/v1/object/aql?startAt=25&maxResults=25&includeAttributes=true");
+        assert_eq!(
+            r.url,
+            "https://api/ws/v1/object/aql?startAt=25&maxResults=25&includeAttributes=true"
+        );
         assert_eq!(r.body.as_deref(), Some(r#"{"qlQuery":"objectTypeId = 4"}"#));
     }
 
@@ -206,14 +243,29 @@ mod tests {
         assert_eq!(o.value(&AttributeId::new("92")), None);
         // 1 value < reported maxResults 25: the last page even though isLast is "false"
         assert_eq!(p.page.next, None);
-        assert_eq!(resolve_attribute(&p.type_attributes, "portal account", "$.x").unwrap().as_str(), "91");
-        assert_eq!(resolve_attribute(&p.type_attributes, "92", "$.x").unwrap().as_str(), "92");
+        assert_eq!(
+            resolve_attribute(&p.type_attributes, "portal account", "$.x")
+                .unwrap()
+                .as_str(),
+            "91"
+        );
+        assert_eq!(
+            resolve_attribute(&p.type_attributes, "92", "$.x")
+                .unwrap()
+                .as_str(),
+            "92"
+        );
     }
 
     #[test]
     fn unknown_attribute_lists_close_matches() {
-        let attrs = vec![TypeAttribute { id: "91".into(), name: "Portal Account".into(), object_type: None }];
-        let e = resolve_attribute(&attrs, "Portal Acount", "$.assets.portalAccountAttribute").unwrap_err();
+        let attrs = vec![TypeAttribute {
+            id: "91".into(),
+            name: "Portal Account".into(),
+            object_type: None,
+        }];
+        let e = resolve_attribute(&attrs, "Portal Acount", "$.assets.portalAccountAttribute")
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "config $.assets.portalAccountAttribute: no attribute \"Portal Acount\" on the object type (did you mean \"Portal Account\"?)"
@@ -222,11 +274,18 @@ mod tests {
 
     #[test]
     fn update_sends_only_the_attribute() {
-        let r = update_attribute("https://b", &ObjectId::new("88"), &AttributeId::new("91"), "712020:x");
+        let r = update_attribute(
+            "https://b",
+            &ObjectId::new("88"),
+            &AttributeId::new("91"),
+            "712020:x",
+        );
         assert_eq!(r.url, "https://b/object/88");
         assert_eq!(
             r.body.as_deref(),
-            Some(r#"{"attributes":[{"objectAttributeValues":[{"value":"712020:x"}],"objectTypeAttributeId":"91"}]}"#)
+            Some(
+                r#"{"attributes":[{"objectAttributeValues":[{"value":"712020:x"}],"objectTypeAttributeId":"91"}]}"#
+            )
         );
     }
 }

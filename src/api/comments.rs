@@ -28,7 +28,12 @@ pub fn add(site: &str, issue: &IssueKey, lines: &[String], internal: bool) -> Ht
     if internal {
         body["properties"] = json!([{"key": "sd.public.comment", "value": {"internal": true}}]);
     }
-    HttpRequest::json(Surface::Jira, "POST", format!("{site}/rest/api/3/issue/{}/comment", pct(issue.as_str())), &body)
+    HttpRequest::json(
+        Surface::Jira,
+        "POST",
+        format!("{site}/rest/api/3/issue/{}/comment", pct(issue.as_str())),
+        &body,
+    )
 }
 
 pub fn parse_add(resp: &HttpResponse) -> Result<String> {
@@ -40,14 +45,27 @@ pub fn parse_add(resp: &HttpResponse) -> Result<String> {
 }
 
 pub fn list(site: &str, issue: &IssueKey) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/issue/{}/comment?startAt=0&maxResults=100&orderBy=-created", pct(issue.as_str())))
+    HttpRequest::get(
+        Surface::Jira,
+        format!(
+            "{site}/rest/api/3/issue/{}/comment?startAt=0&maxResults=100&orderBy=-created",
+            pct(issue.as_str())
+        ),
+    )
 }
 
 /// Whether any of the issue's recent comments contains `marker` (dedupe after a lost answer, §8).
 pub fn parse_list_has(resp: &HttpResponse, marker: &str) -> Result<bool> {
     let v: Value = decode("comments.list", Surface::Jira, resp)?;
-    let comments = v.get("comments").and_then(|c| c.as_array()).cloned().unwrap_or_default();
-    Ok(comments.iter().any(|c| c.get("body").is_some_and(|b| b.to_string().contains(marker))))
+    let comments = v
+        .get("comments")
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default();
+    Ok(comments.iter().any(|c| {
+        c.get("body")
+            .is_some_and(|b| b.to_string().contains(marker))
+    }))
 }
 
 #[cfg(test)]
@@ -67,6 +85,13 @@ mod tests {
 
     #[test]
     fn parses_comment_id() {
-        assert_eq!(parse_add(&HttpResponse::new(201, r#"{"id":"10001","jsdPublic":false}"#)).unwrap(), "10001");
+        assert_eq!(
+            parse_add(&HttpResponse::new(
+                201,
+                r#"{"id":"10001","jsdPublic":false}"#
+            ))
+            .unwrap(),
+            "10001"
+        );
     }
 }

@@ -10,7 +10,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub fn find_space(site: &str, key: &SpaceKey) -> HttpRequest {
-    HttpRequest::get(Surface::Confluence, format!("{site}/wiki/api/v2/spaces?keys={}&limit=1", pct(key.as_str())))
+    HttpRequest::get(
+        Surface::Confluence,
+        format!(
+            "{site}/wiki/api/v2/spaces?keys={}&limit=1",
+            pct(key.as_str())
+        ),
+    )
 }
 
 /// Whether the space exists and is visible to the caller.
@@ -32,7 +38,10 @@ pub fn grant(site: &str, key: &SpaceKey, account: &AccountId, op: (&str, &str)) 
     HttpRequest::json(
         Surface::Confluence,
         "POST",
-        format!("{site}/wiki/rest/api/space/{}/permission", pct(key.as_str())),
+        format!(
+            "{site}/wiki/rest/api/space/{}/permission",
+            pct(key.as_str())
+        ),
         &json!({"subject": {"type": "user", "identifier": account}, "operation": {"key": op.0, "target": op.1}}),
     )
 }
@@ -50,7 +59,10 @@ pub enum Granted {
 
 fn classify(message: String) -> Option<Granted> {
     let m = message.to_ascii_lowercase();
-    if m.contains("already exist") || m.contains("already has this permission") || m.contains("already granted") {
+    if m.contains("already exist")
+        || m.contains("already has this permission")
+        || m.contains("already granted")
+    {
         Some(Granted::AlreadyGranted)
     } else if m.contains("guest") && m.contains("space") {
         Some(Granted::GuestHasOtherSpace(message))
@@ -64,7 +76,8 @@ fn classify(message: String) -> Option<Granted> {
 pub fn parse_grant(resp: &HttpResponse) -> Result<Granted> {
     match resp.status {
         200..=299 => Ok(Granted::Granted),
-        400 => classify(error_message(&resp.body)).ok_or_else(|| map_error("confluence.grant", Surface::Confluence, resp)),
+        400 => classify(error_message(&resp.body))
+            .ok_or_else(|| map_error("confluence.grant", Surface::Confluence, resp)),
         404 => Ok(Granted::NotFound(error_message(&resp.body))),
         _ => Err(map_error("confluence.grant", Surface::Confluence, resp)),
     }
@@ -91,21 +104,39 @@ pub fn grant_graphql(site: &str, key: &SpaceKey, account: &AccountId) -> HttpReq
 /// GraphQL errors arrive on a 200: check `errors` and `success` (§7.4).
 pub fn parse_grant_graphql(resp: &HttpResponse) -> Result<Granted> {
     if !resp.is_success() {
-        return Err(map_error("confluence.grantGraphql", Surface::Confluence, resp));
+        return Err(map_error(
+            "confluence.grantGraphql",
+            Surface::Confluence,
+            resp,
+        ));
     }
     let v: serde_json::Value = decode("confluence.grantGraphql", Surface::Confluence, resp)?;
-    let first = if v.is_array() { v.get(0).cloned().unwrap_or_default() } else { v };
+    let first = if v.is_array() {
+        v.get(0).cloned().unwrap_or_default()
+    } else {
+        v
+    };
     let mut messages: Vec<String> = Vec::new();
     for path in ["/errors", "/data/updateSpacePermissions/errors"] {
         if let Some(a) = first.pointer(path).and_then(|a| a.as_array()) {
-            messages.extend(a.iter().filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_string)));
+            messages.extend(a.iter().filter_map(|e| {
+                e.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            }));
         }
     }
-    let success = first.pointer("/data/updateSpacePermissions/success").and_then(|s| s.as_bool());
+    let success = first
+        .pointer("/data/updateSpacePermissions/success")
+        .and_then(|s| s.as_bool());
     if messages.is_empty() && success == Some(true) {
         return Ok(Granted::Granted);
     }
-    let message = if messages.is_empty() { "updateSpacePermissions did not succeed".to_string() } else { messages.join("; ") };
+    let message = if messages.is_empty() {
+        "updateSpacePermissions did not succeed".to_string()
+    } else {
+        messages.join("; ")
+    };
     classify(message.clone()).ok_or(crate::error::Error::Api {
         op: "confluence.grantGraphql",
         surface: Surface::Confluence,
@@ -119,14 +150,26 @@ mod tests {
     use super::*;
 
     fn envelope(msg: &str) -> String {
-        format!(r#"{{"statusCode":400,"data":{{"authorized":false,"valid":true,"errors":[],"successful":false}},"message":"{msg}","reason":"Bad Request"}}"#)
+        format!(
+            r#"{{"statusCode":400,"data":{{"authorized":false,"valid":true,"errors":[],"successful":false}},"message":"{msg}","reason":"Bad Request"}}"#
+        )
     }
 
     #[test]
     fn grant_request_uses_documented_key_target_shape() {
-        let r = grant("https://s", &SpaceKey::new("ACME"), &AccountId::new("a:1"), ("read", "space"));
+        let r = grant(
+            "https://s",
+            &SpaceKey::new("ACME"),
+            &AccountId::new("a:1"),
+            ("read", "space"),
+        );
         assert_eq!(r.url, "https://s/wiki/rest/api/space/ACME/permission");
-        assert_eq!(r.body.as_deref(), Some(r#"{"operation":{"key":"read","target":"space"},"subject":{"identifier":"a:1","type":"user"}}"#));
+        assert_eq!(
+            r.body.as_deref(),
+            Some(
+                r#"{"operation":{"key":"read","target":"space"},"subject":{"identifier":"a:1","type":"user"}}"#
+            )
+        );
     }
 
     #[test]
@@ -137,8 +180,13 @@ mod tests {
 
     #[test]
     fn guest_with_another_space_is_a_permanent_failure() {
-        let r = HttpResponse::new(400, envelope("Guest user already has a space assigned: GLX"));
-        assert!(matches!(parse_grant(&r).unwrap(), Granted::GuestHasOtherSpace(m) if m.contains("GLX")));
+        let r = HttpResponse::new(
+            400,
+            envelope("Guest user already has a space assigned: GLX"),
+        );
+        assert!(
+            matches!(parse_grant(&r).unwrap(), Granted::GuestHasOtherSpace(m) if m.contains("GLX"))
+        );
     }
 
     #[test]
@@ -149,11 +197,26 @@ mod tests {
 
     #[test]
     fn graphql_errors_on_200_are_failures() {
-        let ok = HttpResponse::new(200, r#"[{"data":{"updateSpacePermissions":{"success":true,"spaceKey":"A","errors":[]}}}]"#);
+        let ok = HttpResponse::new(
+            200,
+            r#"[{"data":{"updateSpacePermissions":{"success":true,"spaceKey":"A","errors":[]}}}]"#,
+        );
         assert_eq!(parse_grant_graphql(&ok).unwrap(), Granted::Granted);
-        let bad = HttpResponse::new(200, r#"[{"data":{"updateSpacePermissions":{"success":false,"errors":[{"message":"Not allowed"}]}}}]"#);
-        assert_eq!(parse_grant_graphql(&bad).unwrap_err().to_string(), "confluence.grantGraphql (confluence): HTTP 200: Not allowed");
-        let top = HttpResponse::new(200, r#"{"errors":[{"message":"Guest already has a space assigned: X"}]}"#);
-        assert!(matches!(parse_grant_graphql(&top).unwrap(), Granted::GuestHasOtherSpace(_)));
+        let bad = HttpResponse::new(
+            200,
+            r#"[{"data":{"updateSpacePermissions":{"success":false,"errors":[{"message":"Not allowed"}]}}}]"#,
+        );
+        assert_eq!(
+            parse_grant_graphql(&bad).unwrap_err().to_string(),
+            "confluence.grantGraphql (confluence): HTTP 200: Not allowed"
+        );
+        let top = HttpResponse::new(
+            200,
+            r#"{"errors":[{"message":"Guest already has a space assigned: X"}]}"#,
+        );
+        assert!(matches!(
+            parse_grant_graphql(&top).unwrap(),
+            Granted::GuestHasOtherSpace(_)
+        ));
     }
 }

@@ -15,9 +15,13 @@ pub fn migrate(base: &str, id: &PortalCustomerId) -> HttpRequest {
     let mut r = HttpRequest::new(
         Surface::Admin,
         "PUT",
-        format!("{base}/local-servicedesk-user/migrate-to-atlassian-account-user/{}", pct(id.as_str())),
+        format!(
+            "{base}/local-servicedesk-user/migrate-to-atlassian-account-user/{}",
+            pct(id.as_str())
+        ),
     );
-    r.headers.insert("content-type".into(), "application/json".into());
+    r.headers
+        .insert("content-type".into(), "application/json".into());
     r
 }
 
@@ -37,7 +41,11 @@ pub fn parse_migrate(resp: &HttpResponse) -> Result<Migrated> {
         200..=299 => {
             let id = serde_json::from_str::<serde_json::Value>(&resp.body)
                 .ok()
-                .and_then(|v| v.pointer("/aaUser/accountId").and_then(|a| a.as_str()).map(str::to_string))
+                .and_then(|v| {
+                    v.pointer("/aaUser/accountId")
+                        .and_then(|a| a.as_str())
+                        .map(str::to_string)
+                })
                 .filter(|s| !s.is_empty())
                 .map(AccountId::new);
             Ok(Migrated::Done(id))
@@ -52,7 +60,10 @@ pub fn parse_migrate(resp: &HttpResponse) -> Result<Migrated> {
 /// not relied on: new accounts are found by email afterwards (§13).
 pub fn bulk_migrate(base: &str, ids: &[PortalCustomerId]) -> Result<HttpRequest> {
     if ids.is_empty() || ids.len() > 1000 {
-        return Err(Error::request(format!("a bulk migrate takes 1 to 1000 ids, not {}", ids.len())));
+        return Err(Error::request(format!(
+            "a bulk migrate takes 1 to 1000 ids, not {}",
+            ids.len()
+        )));
     }
     Ok(HttpRequest::json(
         Surface::Admin,
@@ -97,7 +108,12 @@ pub fn parse_list(resp: &HttpResponse, start: u64, max: u32) -> Result<Page<Loca
         local_customers: Vec<LocalCustomer>,
     }
     let r: R = decode("customers.list", Surface::Admin, resp)?;
-    Ok(Page::offset(r.local_customers, start, Some(max as u64), None))
+    Ok(Page::offset(
+        r.local_customers,
+        start,
+        Some(max as u64),
+        None,
+    ))
 }
 
 #[cfg(test)]
@@ -114,31 +130,63 @@ mod tests {
 
     #[test]
     fn migrate_answer_with_and_without_account_id() {
-        let ok = HttpResponse::new(200, r#"{"aaUser":{"accountId":"712020:n","emailAddress":"a@b.c"}}"#);
-        assert_eq!(parse_migrate(&ok).unwrap(), Migrated::Done(Some(AccountId::new("712020:n"))));
-        assert_eq!(parse_migrate(&HttpResponse::new(200, "")).unwrap(), Migrated::Done(None));
-        assert_eq!(parse_migrate(&HttpResponse::new(204, "{}")).unwrap(), Migrated::Done(None));
+        let ok = HttpResponse::new(
+            200,
+            r#"{"aaUser":{"accountId":"712020:n","emailAddress":"a@b.c"}}"#,
+        );
+        assert_eq!(
+            parse_migrate(&ok).unwrap(),
+            Migrated::Done(Some(AccountId::new("712020:n")))
+        );
+        assert_eq!(
+            parse_migrate(&HttpResponse::new(200, "")).unwrap(),
+            Migrated::Done(None)
+        );
+        assert_eq!(
+            parse_migrate(&HttpResponse::new(204, "{}")).unwrap(),
+            Migrated::Done(None)
+        );
     }
 
     #[test]
     fn migrate_of_a_non_local_customer_is_not_a_plain_failure() {
-        let r = HttpResponse::new(400, r#"{"errorMessages":["qm:x is not a local customer"],"errors":{}}"#);
-        assert_eq!(parse_migrate(&r).unwrap(), Migrated::NotLocalCustomer("qm:x is not a local customer".into()));
-        assert!(matches!(parse_migrate(&HttpResponse::new(404, "{}")).unwrap(), Migrated::NotFound(_)));
-        assert_eq!(parse_migrate(&HttpResponse::new(403, "no")).unwrap_err().status(), Some(403));
+        let r = HttpResponse::new(
+            400,
+            r#"{"errorMessages":["qm:x is not a local customer"],"errors":{}}"#,
+        );
+        assert_eq!(
+            parse_migrate(&r).unwrap(),
+            Migrated::NotLocalCustomer("qm:x is not a local customer".into())
+        );
+        assert!(matches!(
+            parse_migrate(&HttpResponse::new(404, "{}")).unwrap(),
+            Migrated::NotFound(_)
+        ));
+        assert_eq!(
+            parse_migrate(&HttpResponse::new(403, "no"))
+                .unwrap_err()
+                .status(),
+            Some(403)
+        );
     }
 
     #[test]
     fn bulk_rejects_more_than_1000_ids() {
-        let ids: Vec<PortalCustomerId> = (0..1001).map(|i| PortalCustomerId::new(format!("qm:{i}"))).collect();
+        let ids: Vec<PortalCustomerId> = (0..1001)
+            .map(|i| PortalCustomerId::new(format!("qm:{i}")))
+            .collect();
         assert!(bulk_migrate("b", &ids).is_err());
         let r = bulk_migrate("b", &ids[..2]).unwrap();
-        assert_eq!(r.body.as_deref(), Some(r#"{"customerAccountIds":["qm:0","qm:1"]}"#));
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"customerAccountIds":["qm:0","qm:1"]}"#)
+        );
     }
 
     #[test]
     fn list_pages_until_a_short_page() {
-        let body = r#"{"localCustomers":[{"username":"qm:1","emailAddress":"a@b.c","displayName":"A"}]}"#;
+        let body =
+            r#"{"localCustomers":[{"username":"qm:1","emailAddress":"a@b.c","displayName":"A"}]}"#;
         let p = parse_list(&HttpResponse::new(200, body), 0, 1).unwrap();
         assert_eq!(p.next_offset(), Some(1));
         let p = parse_list(&HttpResponse::new(200, body), 0, 50).unwrap();

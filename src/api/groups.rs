@@ -12,7 +12,10 @@ pub fn add_user(site: &str, group: &GroupId, account: &AccountId) -> HttpRequest
     HttpRequest::json(
         Surface::Jira,
         "POST",
-        format!("{site}/rest/api/3/group/user?groupId={}", pct(group.as_str())),
+        format!(
+            "{site}/rest/api/3/group/user?groupId={}",
+            pct(group.as_str())
+        ),
         &json!({ "accountId": account }),
     )
 }
@@ -29,22 +32,45 @@ pub enum Added {
 pub fn parse_add_user(resp: &HttpResponse) -> Result<Added> {
     match resp.status {
         200..=299 => Ok(Added::Added),
-        400 if error_message(&resp.body).to_ascii_lowercase().contains("already a member") => Ok(Added::AlreadyMember),
+        400 if error_message(&resp.body)
+            .to_ascii_lowercase()
+            .contains("already a member") =>
+        {
+            Ok(Added::AlreadyMember)
+        }
         404 => Ok(Added::NotFound(error_message(&resp.body))),
         _ => Err(map_error("groups.addUser", Surface::Jira, resp)),
     }
 }
 
 pub fn find_by_name(site: &str, name: &str) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/group/bulk?groupName={}&maxResults=50", pct(name)))
+    HttpRequest::get(
+        Surface::Jira,
+        format!(
+            "{site}/rest/api/3/group/bulk?groupName={}&maxResults=50",
+            pct(name)
+        ),
+    )
 }
 
 pub fn find_by_id(site: &str, id: &str) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/group/bulk?groupId={}&maxResults=50", pct(id)))
+    HttpRequest::get(
+        Surface::Jira,
+        format!(
+            "{site}/rest/api/3/group/bulk?groupId={}&maxResults=50",
+            pct(id)
+        ),
+    )
 }
 
 pub fn picker(site: &str, query: &str) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/groups/picker?query={}&maxResults=50", pct(query)))
+    HttpRequest::get(
+        Surface::Jira,
+        format!(
+            "{site}/rest/api/3/groups/picker?query={}&maxResults=50",
+            pct(query)
+        ),
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -78,27 +104,46 @@ mod tests {
 
     #[test]
     fn group_add_treats_already_member_as_success() {
-        let r = HttpResponse::new(400, r#"{"errorMessages":["Cannot add user. User is already a member of '{1}'"],"errors":{}}"#);
+        let r = HttpResponse::new(
+            400,
+            r#"{"errorMessages":["Cannot add user. User is already a member of '{1}'"],"errors":{}}"#,
+        );
         assert_eq!(parse_add_user(&r).unwrap(), Added::AlreadyMember);
-        assert_eq!(parse_add_user(&HttpResponse::new(201, "{}")).unwrap(), Added::Added);
+        assert_eq!(
+            parse_add_user(&HttpResponse::new(201, "{}")).unwrap(),
+            Added::Added
+        );
     }
 
     #[test]
     fn group_add_other_400_is_an_error_naming_the_message() {
-        let r = HttpResponse::new(400, r#"{"errorMessages":["accountId is required"],"errors":{}}"#);
+        let r = HttpResponse::new(
+            400,
+            r#"{"errorMessages":["accountId is required"],"errors":{}}"#,
+        );
         let e = parse_add_user(&r).unwrap_err();
-        assert_eq!(e.to_string(), "groups.addUser (jira): HTTP 400: accountId is required");
+        assert_eq!(
+            e.to_string(),
+            "groups.addUser (jira): HTTP 400: accountId is required"
+        );
     }
 
     #[test]
     fn group_add_404_is_not_found() {
         let r = HttpResponse::new(404, r#"{"errorMessages":["User not found"],"errors":{}}"#);
-        assert_eq!(parse_add_user(&r).unwrap(), Added::NotFound("User not found".into()));
+        assert_eq!(
+            parse_add_user(&r).unwrap(),
+            Added::NotFound("User not found".into())
+        );
     }
 
     #[test]
     fn add_user_request_shape() {
-        let r = add_user("https://s", &GroupId::new("g 1"), &AccountId::new("712020:a"));
+        let r = add_user(
+            "https://s",
+            &GroupId::new("g 1"),
+            &AccountId::new("712020:a"),
+        );
         assert_eq!(r.url, "https://s/rest/api/3/group/user?groupId=g%201");
         assert_eq!(r.body.as_deref(), Some(r#"{"accountId":"712020:a"}"#));
     }

@@ -31,7 +31,10 @@ impl Urls {
                 "{admin}/gateway/api/ex/jira/{}/rest/servicedesk/customer-management/noeyeball/1",
                 crate::ids::pct(cloud_id)
             ),
-            assets: format!("{api}/jsm/assets/workspace/{}/v1", crate::ids::pct(workspace_id)),
+            assets: format!(
+                "{api}/jsm/assets/workspace/{}/v1",
+                crate::ids::pct(workspace_id)
+            ),
         }
     }
 }
@@ -46,10 +49,17 @@ pub fn error_message(body: &str) -> String {
             parts.extend(a.iter().filter_map(|m| m.as_str().map(str::to_string)));
         }
         if let Some(o) = v.get("errors").and_then(|o| o.as_object()) {
-            parts.extend(o.iter().map(|(k, m)| format!("{k}: {}", m.as_str().unwrap_or(&m.to_string()))));
+            parts.extend(
+                o.iter()
+                    .map(|(k, m)| format!("{k}: {}", m.as_str().unwrap_or(&m.to_string()))),
+            );
         }
         if let Some(a) = v.get("errors").and_then(|a| a.as_array()) {
-            parts.extend(a.iter().filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_string)));
+            parts.extend(a.iter().filter_map(|e| {
+                e.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            }));
         }
         if parts.is_empty() {
             if let Some(m) = v.get("message").and_then(|m| m.as_str()) {
@@ -76,16 +86,26 @@ pub fn error_message(body: &str) -> String {
 
 /// Every non-2xx answer becomes an error through this one function.
 pub fn map_error(op: &'static str, surface: Surface, resp: &HttpResponse) -> Error {
-    Error::Api { op, surface, status: resp.status, message: error_message(&resp.body) }
+    Error::Api {
+        op,
+        surface,
+        status: resp.status,
+        message: error_message(&resp.body),
+    }
 }
 
 /// Checks for 2xx and decodes the body; decode errors name the JSON path.
-pub fn decode<T: DeserializeOwned>(op: &'static str, surface: Surface, resp: &HttpResponse) -> Result<T> {
+pub fn decode<T: DeserializeOwned>(
+    op: &'static str,
+    surface: Surface,
+    resp: &HttpResponse,
+) -> Result<T> {
     if !resp.is_success() {
         return Err(map_error(op, surface, resp));
     }
     let de = &mut serde_json::Deserializer::from_str(&resp.body);
-    serde_path_to_error::deserialize(de).map_err(|e| Error::decode(op, format!("{}: {}", e.path(), e.inner())))
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| Error::decode(op, format!("{}: {}", e.path(), e.inner())))
 }
 
 #[cfg(test)]
@@ -95,12 +115,19 @@ mod tests {
     #[test]
     fn error_message_reads_jira_confluence_and_raw_bodies() {
         assert_eq!(
-            error_message(r#"{"errorMessages":["Cannot add user. User is already a member of 'x'"],"errors":{}}"#),
+            error_message(
+                r#"{"errorMessages":["Cannot add user. User is already a member of 'x'"],"errors":{}}"#
+            ),
             "Cannot add user. User is already a member of 'x'"
         );
-        assert_eq!(error_message(r#"{"errorMessages":[],"errors":{"accountId":"bad"}}"#), "accountId: bad");
         assert_eq!(
-            error_message(r#"{"statusCode":400,"data":{"errors":[]},"message":"com.atlassian.Ex: Permission already exists","reason":"Bad Request"}"#),
+            error_message(r#"{"errorMessages":[],"errors":{"accountId":"bad"}}"#),
+            "accountId: bad"
+        );
+        assert_eq!(
+            error_message(
+                r#"{"statusCode":400,"data":{"errors":[]},"message":"com.atlassian.Ex: Permission already exists","reason":"Bad Request"}"#
+            ),
             "com.atlassian.Ex: Permission already exists"
         );
         assert_eq!(error_message("<html>oops</html>"), "<html>oops</html>");
@@ -114,7 +141,12 @@ mod tests {
             #[allow(dead_code)]
             a: Vec<u32>,
         }
-        let e = decode::<T>("x", Surface::Jira, &HttpResponse::new(200, r#"{"a":[1,"b"]}"#)).unwrap_err();
+        let e = decode::<T>(
+            "x",
+            Surface::Jira,
+            &HttpResponse::new(200, r#"{"a":[1,"b"]}"#),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("a[1]"), "{e}");
     }
 }

@@ -21,7 +21,10 @@ pub fn parse_tenant_info(resp: &HttpResponse) -> Result<CloudId> {
 }
 
 pub fn workspace(site: &str) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/servicedeskapi/assets/workspace?start=0&limit=50"))
+    HttpRequest::get(
+        Surface::Jira,
+        format!("{site}/rest/servicedeskapi/assets/workspace?start=0&limit=50"),
+    )
 }
 
 pub fn parse_workspace(resp: &HttpResponse) -> Result<WorkspaceId> {
@@ -36,9 +39,16 @@ pub fn parse_workspace(resp: &HttpResponse) -> Result<WorkspaceId> {
         values: Vec<W>,
     }
     let p = decode::<P>("assets.workspace", Surface::Jira, resp)?;
-    p.values.into_iter().next().map(|w| w.workspace_id).ok_or_else(|| {
-        Error::decode("assets.workspace", "the site has no Assets workspace (is Assets enabled on this JSM site?)")
-    })
+    p.values
+        .into_iter()
+        .next()
+        .map(|w| w.workspace_id)
+        .ok_or_else(|| {
+            Error::decode(
+                "assets.workspace",
+                "the site has no Assets workspace (is Assets enabled on this JSM site?)",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -50,7 +60,12 @@ mod tests {
         let c = parse_tenant_info(&HttpResponse::new(200, r#"{"cloudId":"c57406ca-1"}"#)).unwrap();
         assert_eq!(c.as_str(), "c57406ca-1");
         let body = r#"{"_expands":[],"size":1,"start":0,"limit":50,"isLastPage":true,"_links":{},"values":[{"workspaceId":"ws-1"}]}"#;
-        assert_eq!(parse_workspace(&HttpResponse::new(200, body)).unwrap().as_str(), "ws-1");
+        assert_eq!(
+            parse_workspace(&HttpResponse::new(200, body))
+                .unwrap()
+                .as_str(),
+            "ws-1"
+        );
     }
 
     #[test]

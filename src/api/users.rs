@@ -50,7 +50,10 @@ impl User {
 }
 
 pub fn get(site: &str, id: &str) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/user?accountId={}", pct(id)))
+    HttpRequest::get(
+        Surface::Jira,
+        format!("{site}/rest/api/3/user?accountId={}", pct(id)),
+    )
 }
 
 /// `None` for 404 (no such account, or a migrated `qm:` id, §13).
@@ -62,7 +65,13 @@ pub fn parse_get(resp: &HttpResponse) -> Result<Option<User>> {
 }
 
 pub fn search(site: &str, query: &str) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/user/search?query={}&startAt=0&maxResults=50", pct(query)))
+    HttpRequest::get(
+        Surface::Jira,
+        format!(
+            "{site}/rest/api/3/user/search?query={}&startAt=0&maxResults=50",
+            pct(query)
+        ),
+    )
 }
 
 pub fn parse_search(resp: &HttpResponse) -> Result<Vec<User>> {
@@ -73,12 +82,21 @@ pub fn parse_search(resp: &HttpResponse) -> Result<Vec<User>> {
 pub fn atlassian_account_for(users: &[User], email: &str) -> Option<AccountId> {
     users
         .iter()
-        .find(|u| u.account_type == AccountType::Atlassian && u.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+        .find(|u| {
+            u.account_type == AccountType::Atlassian
+                && u.email().is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
         .map(|u| u.account_id.clone())
 }
 
 pub fn issue_reporter(site: &str, issue: &IssueKey) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/issue/{}?fields=reporter", pct(issue.as_str())))
+    HttpRequest::get(
+        Surface::Jira,
+        format!(
+            "{site}/rest/api/3/issue/{}?fields=reporter",
+            pct(issue.as_str())
+        ),
+    )
 }
 
 pub fn parse_issue_reporter(resp: &HttpResponse) -> Result<Option<User>> {
@@ -87,7 +105,9 @@ pub fn parse_issue_reporter(resp: &HttpResponse) -> Result<Option<User>> {
     }
     let v: serde_json::Value = decode("issues.get", Surface::Jira, resp)?;
     match v.pointer("/fields/reporter") {
-        Some(r) if !r.is_null() => serde_json::from_value(r.clone()).map(Some).map_err(|e| crate::error::Error::decode("issues.get", e)),
+        Some(r) if !r.is_null() => serde_json::from_value(r.clone())
+            .map(Some)
+            .map_err(|e| crate::error::Error::decode("issues.get", e)),
         _ => Ok(None),
     }
 }
@@ -103,10 +123,20 @@ mod tests {
             .unwrap();
         assert_eq!(u.account_type, AccountType::Customer);
         assert_eq!(u.email().as_deref(), Some("a@b.example"));
-        let u = parse_get(&HttpResponse::new(200, r#"{"accountId":"x","accountType":"robot"}"#)).unwrap().unwrap();
+        let u = parse_get(&HttpResponse::new(
+            200,
+            r#"{"accountId":"x","accountType":"robot"}"#,
+        ))
+        .unwrap()
+        .unwrap();
         assert_eq!(u.account_type, AccountType::Unknown);
         assert_eq!(parse_get(&HttpResponse::new(404, "{}")).unwrap(), None);
-        assert_eq!(parse_get(&HttpResponse::new(401, "{}")).unwrap_err().status(), Some(401));
+        assert_eq!(
+            parse_get(&HttpResponse::new(401, "{}"))
+                .unwrap_err()
+                .status(),
+            Some(401)
+        );
     }
 
     #[test]
@@ -118,12 +148,18 @@ mod tests {
                 {"accountId":"a1","accountType":"atlassian","emailAddress":"Ann@X.example"}]"#,
         ))
         .unwrap();
-        assert_eq!(atlassian_account_for(&users, "ann@x.example"), Some(AccountId::new("a1")));
+        assert_eq!(
+            atlassian_account_for(&users, "ann@x.example"),
+            Some(AccountId::new("a1"))
+        );
         assert_eq!(atlassian_account_for(&users, "bob@x.example"), None);
     }
 
     #[test]
     fn search_encodes_the_query() {
-        assert_eq!(search("https://s", "a+b@x.io").url, "https://s/rest/api/3/user/search?query=a%2Bb%40x.io&startAt=0&maxResults=50");
+        assert_eq!(
+            search("https://s", "a+b@x.io").url,
+            "https://s/rest/api/3/user/search?query=a%2Bb%40x.io&startAt=0&maxResults=50"
+        );
     }
 }

@@ -12,7 +12,11 @@ use crate::report::{CustomerReport, Outcome, Status};
 use crate::retry::RetryClass;
 use futures::StreamExt;
 
-pub(crate) async fn run(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize) -> Result<(Vec<CustomerReport>, usize)> {
+pub(crate) async fn run(
+    ctx: &Ctx<'_>,
+    work: Vec<Work>,
+    concurrency: usize,
+) -> Result<(Vec<CustomerReport>, usize)> {
     let n = concurrency.max(1);
     let started = ctx.now();
     let begun: Vec<Result<Option<(Work, customer::State)>>> = futures::stream::iter(work)
@@ -33,7 +37,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize) -> R
         }
     }
     let batch = ctx.s.config.migrate.batch_size.max(1) as usize;
-    let portal: Vec<usize> = pending.iter().enumerate().filter(|(_, (_, s))| matches!(s.checked, Checked::Portal { .. })).map(|(i, _)| i).collect();
+    let portal: Vec<usize> = pending
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, s))| matches!(s.checked, Checked::Portal { .. }))
+        .map(|(i, _)| i)
+        .collect();
     let mut stopped = false;
     for chunk in portal.chunks(batch) {
         if stopped || !ctx.may_start() {
@@ -48,7 +57,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize) -> R
     let finishing: Vec<Result<Processed>> = futures::stream::iter(pending)
         .map(|(w, s)| async move {
             if s.finished {
-                return Ok(if s.rep.status == Status::Failed { Processed::Done(s.rep) } else { Processed::Unstarted });
+                return Ok(if s.rep.status == Status::Failed {
+                    Processed::Done(s.rep)
+                } else {
+                    Processed::Unstarted
+                });
             }
             if !ctx.may_start() {
                 return Ok(Processed::Unstarted);
@@ -72,7 +85,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize) -> R
     Ok((out, unfinished))
 }
 
-async fn migrate_batch(ctx: &Ctx<'_>, pending: &mut [(Work, customer::State)], chunk: &[usize]) -> Result<()> {
+async fn migrate_batch(
+    ctx: &Ctx<'_>,
+    pending: &mut [(Work, customer::State)],
+    chunk: &[usize],
+) -> Result<()> {
     let mut ids: Vec<PortalCustomerId> = Vec::new();
     for &i in chunk {
         let (w, s) = &mut pending[i];
@@ -90,7 +107,14 @@ async fn migrate_batch(ctx: &Ctx<'_>, pending: &mut [(Work, customer::State)], c
         return Ok(());
     }
     ctx.migrate_calls.set(ctx.migrate_calls.get() + 1);
-    let sent = ctx.client.send("customers.bulkMigrate", customers::bulk_migrate(&ctx.urls.customers, &ids)?, RetryClass::Never).await;
+    let sent = ctx
+        .client
+        .send(
+            "customers.bulkMigrate",
+            customers::bulk_migrate(&ctx.urls.customers, &ids)?,
+            RetryClass::Never,
+        )
+        .await;
     let batch_error: Option<Error> = match sent.and_then(|r| customers::parse_bulk(&r)) {
         Ok(()) => None,
         Err(err) => Some(err),
@@ -129,7 +153,10 @@ async fn migrate_batch(ctx: &Ctx<'_>, pending: &mut [(Work, customer::State)], c
                     write_migrated(ctx, w, id, email.as_deref(), &account).await?;
                     customer::claim(ctx, account.as_str());
                     s.rep.account_id = Some(account.0.clone());
-                    s.checked = Checked::Account { id: account, email: email.clone() };
+                    s.checked = Checked::Account {
+                        id: account,
+                        email: email.clone(),
+                    };
                 }
                 s.rep.status = Status::Migrated;
                 s.rep.steps.migrate = Outcome::Done;
@@ -144,15 +171,33 @@ async fn migrate_batch(ctx: &Ctx<'_>, pending: &mut [(Work, customer::State)], c
     Ok(())
 }
 
-async fn write_intent(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>) -> Result<()> {
+async fn write_intent(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+) -> Result<()> {
     put(ctx, w, id, email, Stage::Intent, None).await
 }
 
-async fn write_migrated(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>, account: &crate::ids::AccountId) -> Result<()> {
+async fn write_migrated(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+    account: &crate::ids::AccountId,
+) -> Result<()> {
     put(ctx, w, id, email, Stage::Migrated, Some(account)).await
 }
 
-async fn put(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>, stage: Stage, account: Option<&crate::ids::AccountId>) -> Result<()> {
+async fn put(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+    stage: Stage,
+    account: Option<&crate::ids::AccountId>,
+) -> Result<()> {
     let rec = CustomerRecord {
         portal_account_id: id.0.clone(),
         job_id: ctx.job_id.clone(),

@@ -41,9 +41,15 @@ pub enum Processed {
 /// The result of `check`.
 pub(crate) enum Checked {
     /// A portal-only customer to migrate.
-    Portal { id: PortalCustomerId, email: Option<String> },
+    Portal {
+        id: PortalCustomerId,
+        email: Option<String>,
+    },
     /// Already an Atlassian account.
-    Account { id: AccountId, email: Option<String> },
+    Account {
+        id: AccountId,
+        email: Option<String>,
+    },
     Skip(String),
 }
 
@@ -99,7 +105,9 @@ pub async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
         return Ok(Processed::Unstarted);
     }
     let started = ctx.now();
-    let Some(mut state) = begin(ctx, &w).await? else { return Ok(Processed::Duplicate) };
+    let Some(mut state) = begin(ctx, &w).await? else {
+        return Ok(Processed::Duplicate);
+    };
     if state.finished {
         ctx.customer_done(&state.rep, started);
         return Ok(Processed::Done(state.rep));
@@ -110,7 +118,10 @@ pub async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
                 // Another source may name the same customer by its new account.
                 claim(ctx, account.as_str());
                 state.rep.account_id = Some(account.0.clone());
-                state.checked = Checked::Account { id: account, email: email.clone() };
+                state.checked = Checked::Account {
+                    id: account,
+                    email: email.clone(),
+                };
                 state.rep.status = Status::Migrated;
                 state.rep.steps.migrate = Outcome::Done;
             }
@@ -144,9 +155,17 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
     let mut rep = new_report(w);
     let Some(reference) = &w.reference else {
         rep.status = Status::Skipped;
-        rep.steps = Steps { check: Outcome::Skipped, ..skipped_steps() };
+        rep.steps = Steps {
+            check: Outcome::Skipped,
+            ..skipped_steps()
+        };
         rep.error = w.skip_reason.clone();
-        return Ok(Some(State { rep, checked: Checked::Skip(String::new()), record: None, finished: true }));
+        return Ok(Some(State {
+            rep,
+            checked: Checked::Skip(String::new()),
+            record: None,
+            finished: true,
+        }));
     };
     let record: Option<CustomerRecord> = match reference {
         CustomerRef::Portal(p) => ctx.records.get(&customer_key(p.as_str())).await?,
@@ -162,8 +181,19 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
                 rep.status = status;
                 rep.account_id = r.account_id.clone();
                 rep.email = r.email.clone().or(rep.email);
-                rep.steps = Steps { check: Outcome::Done, migrate: Outcome::Done, write_back: Outcome::Done, groups: Outcome::Done, space: Outcome::Done };
-                return Ok(Some(State { rep, checked: Checked::Skip(String::new()), record, finished: true }));
+                rep.steps = Steps {
+                    check: Outcome::Done,
+                    migrate: Outcome::Done,
+                    write_back: Outcome::Done,
+                    groups: Outcome::Done,
+                    space: Outcome::Done,
+                };
+                return Ok(Some(State {
+                    rep,
+                    checked: Checked::Skip(String::new()),
+                    record,
+                    finished: true,
+                }));
             }
         }
     }
@@ -171,7 +201,12 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
         Ok(c) => c,
         Err(e) => {
             fail(&mut rep, e);
-            return Ok(Some(State { rep, checked: Checked::Skip(String::new()), record, finished: true }));
+            return Ok(Some(State {
+                rep,
+                checked: Checked::Skip(String::new()),
+                record,
+                finished: true,
+            }));
         }
     };
     let key = match &checked {
@@ -202,16 +237,35 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
         }
         Checked::Skip(reason) => {
             rep.status = Status::Skipped;
-            rep.steps = Steps { check: Outcome::Done, ..skipped_steps() };
+            rep.steps = Steps {
+                check: Outcome::Done,
+                ..skipped_steps()
+            };
             rep.error = Some(reason.clone());
-            return Ok(Some(State { rep, checked, record, finished: true }));
+            return Ok(Some(State {
+                rep,
+                checked,
+                record,
+                finished: true,
+            }));
         }
     }
-    Ok(Some(State { rep, checked, record, finished: false }))
+    Ok(Some(State {
+        rep,
+        checked,
+        record,
+        finished: false,
+    }))
 }
 
 fn skipped_steps() -> Steps {
-    Steps { check: Outcome::Skipped, migrate: Outcome::Skipped, write_back: Outcome::Skipped, groups: Outcome::Skipped, space: Outcome::Skipped }
+    Steps {
+        check: Outcome::Skipped,
+        migrate: Outcome::Skipped,
+        write_back: Outcome::Skipped,
+        groups: Outcome::Skipped,
+        space: Outcome::Skipped,
+    }
 }
 
 pub(crate) fn claim(ctx: &Ctx<'_>, key: &str) -> bool {
@@ -220,26 +274,52 @@ pub(crate) fn claim(ctx: &Ctx<'_>, key: &str) -> bool {
 
 /// Is this still a portal-only customer? Uses the journal first (a migrated record holds the new id),
 /// then `GET /rest/api/3/user`, then the email (§13).
-async fn check(ctx: &Ctx<'_>, w: &Work, reference: &CustomerRef, record: Option<&CustomerRecord>) -> Result<Checked, StepError> {
+async fn check(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    reference: &CustomerRef,
+    record: Option<&CustomerRecord>,
+) -> Result<Checked, StepError> {
     let e = step_err("check");
     if let Some(r) = record {
         if let (Some(acc), true) = (&r.account_id, r.stage != Stage::Intent) {
-            return Ok(Checked::Account { id: AccountId::new(acc.clone()), email: r.email.clone() });
+            return Ok(Checked::Account {
+                id: AccountId::new(acc.clone()),
+                email: r.email.clone(),
+            });
         }
     }
-    let email_hint = w.email.clone().or_else(|| record.and_then(|r| r.email.clone()));
+    let email_hint = w
+        .email
+        .clone()
+        .or_else(|| record.and_then(|r| r.email.clone()));
     let site = &ctx.urls.site;
     match reference {
         CustomerRef::Email(email) => {
-            let resp = ctx.client.send("users.search", users::search(site, email), RetryClass::Safe).await.map_err(&e)?;
+            let resp = ctx
+                .client
+                .send("users.search", users::search(site, email), RetryClass::Safe)
+                .await
+                .map_err(&e)?;
             let found = users::parse_search(&resp).map_err(&e)?;
             if let Some(acc) = users::atlassian_account_for(&found, email) {
-                return Ok(Checked::Account { id: acc, email: Some(email.clone()) });
+                return Ok(Checked::Account {
+                    id: acc,
+                    email: Some(email.clone()),
+                });
             }
-            let portal = found.iter().find(|u| u.account_type == users::AccountType::Customer && u.email().is_some_and(|m| m.eq_ignore_ascii_case(email)));
+            let portal = found.iter().find(|u| {
+                u.account_type == users::AccountType::Customer
+                    && u.email().is_some_and(|m| m.eq_ignore_ascii_case(email))
+            });
             match portal {
-                Some(u) => Ok(Checked::Portal { id: PortalCustomerId::new(u.account_id.0.clone()), email: Some(email.clone()) }),
-                None => Err(e(Error::request(format!("no portal-only customer or Atlassian account has the email {email}")))),
+                Some(u) => Ok(Checked::Portal {
+                    id: PortalCustomerId::new(u.account_id.0.clone()),
+                    email: Some(email.clone()),
+                }),
+                None => Err(e(Error::request(format!(
+                    "no portal-only customer or Atlassian account has the email {email}"
+                )))),
             }
         }
         CustomerRef::Portal(_) | CustomerRef::Account(_) => {
@@ -248,25 +328,47 @@ async fn check(ctx: &Ctx<'_>, w: &Work, reference: &CustomerRef, record: Option<
                 CustomerRef::Account(a) => a.0.clone(),
                 CustomerRef::Email(_) => unreachable!(),
             };
-            let resp = ctx.client.send("users.get", users::get(site, &raw), RetryClass::Safe).await.map_err(&e)?;
+            let resp = ctx
+                .client
+                .send("users.get", users::get(site, &raw), RetryClass::Safe)
+                .await
+                .map_err(&e)?;
             match users::parse_get(&resp).map_err(&e)? {
                 Some(u) => match u.account_type {
-                    users::AccountType::Customer => Ok(Checked::Portal { id: PortalCustomerId::new(raw), email: u.email().or(email_hint) }),
-                    users::AccountType::Atlassian => Ok(Checked::Account { id: u.account_id.clone(), email: u.email().or(email_hint) }),
-                    other => Ok(Checked::Skip(format!("account {raw} is of type {other:?}, not a customer"))),
+                    users::AccountType::Customer => Ok(Checked::Portal {
+                        id: PortalCustomerId::new(raw),
+                        email: u.email().or(email_hint),
+                    }),
+                    users::AccountType::Atlassian => Ok(Checked::Account {
+                        id: u.account_id.clone(),
+                        email: u.email().or(email_hint),
+                    }),
+                    other => Ok(Checked::Skip(format!(
+                        "account {raw} is of type {other:?}, not a customer"
+                    ))),
                 },
                 // A migrated qm: id no longer resolves (§13): find the account by email.
                 None => match email_hint {
                     Some(email) => match find_by_email(ctx, &email).await.map_err(&e)? {
-                        Some(acc) => Ok(Checked::Account { id: acc, email: Some(email) }),
+                        Some(acc) => Ok(Checked::Account {
+                            id: acc,
+                            email: Some(email),
+                        }),
                         None => Err(e(Error::Api {
                             op: "users.get",
                             surface: crate::http::Surface::Jira,
                             status: 404,
-                            message: format!("account {raw} not found and no Atlassian account has {email}"),
+                            message: format!(
+                                "account {raw} not found and no Atlassian account has {email}"
+                            ),
                         })),
                     },
-                    None => Err(e(Error::Api { op: "users.get", surface: crate::http::Surface::Jira, status: 404, message: format!("account {raw} not found") })),
+                    None => Err(e(Error::Api {
+                        op: "users.get",
+                        surface: crate::http::Surface::Jira,
+                        status: 404,
+                        message: format!("account {raw} not found"),
+                    })),
                 },
             }
         }
@@ -275,8 +377,18 @@ async fn check(ctx: &Ctx<'_>, w: &Work, reference: &CustomerRef, record: Option<
 
 /// The Atlassian account holding `email`, if any.
 pub(crate) async fn find_by_email(ctx: &Ctx<'_>, email: &str) -> Result<Option<AccountId>> {
-    let resp = ctx.client.send("users.search", users::search(&ctx.urls.site, email), RetryClass::Safe).await?;
-    Ok(users::atlassian_account_for(&users::parse_search(&resp)?, email))
+    let resp = ctx
+        .client
+        .send(
+            "users.search",
+            users::search(&ctx.urls.site, email),
+            RetryClass::Safe,
+        )
+        .await?;
+    Ok(users::atlassian_account_for(
+        &users::parse_search(&resp)?,
+        email,
+    ))
 }
 
 /// Polls `find_by_email` with backoff for at most `migrate.pollTimeoutMs` (new accounts may take a
@@ -298,8 +410,19 @@ pub(crate) async fn poll_by_email(ctx: &Ctx<'_>, email: &str) -> Result<Option<A
 
 /// After an ambiguous migrate (lost answer, 5xx, "not a local customer"): has it happened? Returns
 /// the account when it has, `None` when the id is still a portal-only customer.
-pub(crate) async fn reconcile(ctx: &Ctx<'_>, id: &PortalCustomerId, email: Option<&str>) -> Result<Option<AccountId>> {
-    let resp = ctx.client.send("users.get", users::get(&ctx.urls.site, id.as_str()), RetryClass::Safe).await?;
+pub(crate) async fn reconcile(
+    ctx: &Ctx<'_>,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+) -> Result<Option<AccountId>> {
+    let resp = ctx
+        .client
+        .send(
+            "users.get",
+            users::get(&ctx.urls.site, id.as_str()),
+            RetryClass::Safe,
+        )
+        .await?;
     match users::parse_get(&resp)? {
         Some(u) if u.account_type == users::AccountType::Customer => Ok(None),
         Some(u) if u.account_type == users::AccountType::Atlassian => Ok(Some(u.account_id)),
@@ -310,18 +433,38 @@ pub(crate) async fn reconcile(ctx: &Ctx<'_>, id: &PortalCustomerId, email: Optio
     }
 }
 
-async fn journal_stage(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>, stage: Stage, account: Option<&AccountId>) -> Result<()> {
+async fn journal_stage(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+    stage: Stage,
+    account: Option<&AccountId>,
+) -> Result<()> {
     let key = customer_key(id.as_str());
     let prev: Option<CustomerRecord> = ctx.records.get(&key).await?;
     let rec = CustomerRecord {
         portal_account_id: id.0.clone(),
         job_id: ctx.job_id.clone(),
         stage,
-        email: email.map(str::to_string).or_else(|| prev.as_ref().and_then(|p| p.email.clone())),
-        asset_object_id: w.asset.as_ref().map(|a| a.object.0.clone()).or_else(|| prev.as_ref().and_then(|p| p.asset_object_id.clone())),
-        company: w.company.clone().or_else(|| prev.as_ref().and_then(|p| p.company.clone())),
+        email: email
+            .map(str::to_string)
+            .or_else(|| prev.as_ref().and_then(|p| p.email.clone())),
+        asset_object_id: w
+            .asset
+            .as_ref()
+            .map(|a| a.object.0.clone())
+            .or_else(|| prev.as_ref().and_then(|p| p.asset_object_id.clone())),
+        company: w
+            .company
+            .clone()
+            .or_else(|| prev.as_ref().and_then(|p| p.company.clone())),
         account_id: account.map(|a| a.0.clone()),
-        migrated_by_job: if stage == Stage::Migrated { Some(ctx.job_id.clone()) } else { prev.as_ref().and_then(|p| p.migrated_by_job.clone()) },
+        migrated_by_job: if stage == Stage::Migrated {
+            Some(ctx.job_id.clone())
+        } else {
+            prev.as_ref().and_then(|p| p.migrated_by_job.clone())
+        },
         done: Vec::new(),
         status: None,
         updated_ms: ctx.now(),
@@ -330,16 +473,30 @@ async fn journal_stage(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Op
 }
 
 /// The journaled single migrate. `Ok(None)` in a dry run.
-async fn migrate_single(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: Option<&str>) -> Result<Option<AccountId>, StepError> {
+async fn migrate_single(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+) -> Result<Option<AccountId>, StepError> {
     let e = step_err("migrate");
     if ctx.dry_run {
         return Ok(None);
     }
-    journal_stage(ctx, w, id, email, Stage::Intent, None).await.map_err(&e)?;
+    journal_stage(ctx, w, id, email, Stage::Intent, None)
+        .await
+        .map_err(&e)?;
     let mut last_error = None;
     for _ in 0..ctx.s.config.retry.max_attempts.max(1) {
         ctx.migrate_calls.set(ctx.migrate_calls.get() + 1);
-        let sent = ctx.client.send("customers.migrate", customers::migrate(&ctx.urls.customers, id), RetryClass::Never).await;
+        let sent = ctx
+            .client
+            .send(
+                "customers.migrate",
+                customers::migrate(&ctx.urls.customers, id),
+                RetryClass::Never,
+            )
+            .await;
         let outcome = sent.and_then(|r| customers::parse_migrate(&r));
         let account = match outcome {
             Ok(customers::Migrated::Done(Some(a))) => Some(a),
@@ -349,12 +506,26 @@ async fn migrate_single(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: O
             }
             .or(None),
             Ok(customers::Migrated::NotFound(m)) => {
-                return Err(e(Error::Api { op: "customers.migrate", surface: crate::http::Surface::Admin, status: 404, message: m }))
+                return Err(e(Error::Api {
+                    op: "customers.migrate",
+                    surface: crate::http::Surface::Admin,
+                    status: 404,
+                    message: m,
+                }))
             }
-            Ok(customers::Migrated::NotLocalCustomer(m)) => match reconcile(ctx, id, email).await.map_err(&e)? {
-                Some(a) => Some(a),
-                None => return Err(e(Error::Api { op: "customers.migrate", surface: crate::http::Surface::Admin, status: 400, message: m })),
-            },
+            Ok(customers::Migrated::NotLocalCustomer(m)) => {
+                match reconcile(ctx, id, email).await.map_err(&e)? {
+                    Some(a) => Some(a),
+                    None => {
+                        return Err(e(Error::Api {
+                            op: "customers.migrate",
+                            surface: crate::http::Surface::Admin,
+                            status: 400,
+                            message: m,
+                        }))
+                    }
+                }
+            }
             // Ambiguous: the service may have committed. Look before sending again.
             Err(err) if ambiguous(&err) => match reconcile(ctx, id, email).await.map_err(&e)? {
                 Some(a) => Some(a),
@@ -371,10 +542,14 @@ async fn migrate_single(ctx: &Ctx<'_>, w: &Work, id: &PortalCustomerId, email: O
                 message: "migrated, but the new account id was neither in the answer nor found by email; re-run to finish".into(),
             }));
         };
-        journal_stage(ctx, w, id, email, Stage::Migrated, Some(&account)).await.map_err(&e)?;
+        journal_stage(ctx, w, id, email, Stage::Migrated, Some(&account))
+            .await
+            .map_err(&e)?;
         return Ok(Some(account));
     }
-    Err(e(last_error.unwrap_or_else(|| Error::request("migrate gave up"))))
+    Err(e(
+        last_error.unwrap_or_else(|| Error::request("migrate gave up"))
+    ))
 }
 
 fn ambiguous(e: &Error) -> bool {
@@ -393,7 +568,12 @@ pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<
     };
     let rep = &mut state.rep;
     let portal = rep.portal_account_id.clone().map(PortalCustomerId::new);
-    let mut done: Vec<String> = state.record.as_ref().filter(|r| r.account_id.is_some()).map(|r| r.done.clone()).unwrap_or_default();
+    let mut done: Vec<String> = state
+        .record
+        .as_ref()
+        .filter(|r| r.account_id.is_some())
+        .map(|r| r.done.clone())
+        .unwrap_or_default();
     let planned = account.is_none(); // dry run of a portal customer
     let result = async {
         rep.steps.write_back = write_back(ctx, w, account.as_ref(), &mut done).await?;
@@ -414,7 +594,11 @@ pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<
         let rec = CustomerRecord {
             portal_account_id: p.0.clone(),
             job_id: ctx.job_id.clone(),
-            stage: if rep.status == Status::Failed { Stage::Migrated } else { Stage::Complete },
+            stage: if rep.status == Status::Failed {
+                Stage::Migrated
+            } else {
+                Stage::Complete
+            },
             email: email.or_else(|| prev.as_ref().and_then(|r| r.email.clone())),
             asset_object_id: rep.asset_object_id.clone(),
             company: rep.company.clone(),
@@ -429,9 +613,18 @@ pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<
     Ok(state.rep)
 }
 
-async fn write_back(ctx: &Ctx<'_>, w: &Work, account: Option<&AccountId>, done: &mut Vec<String>) -> Result<Outcome, StepError> {
-    let Some(asset) = &w.asset else { return Ok(Outcome::Skipped) };
-    let Some(account) = account else { return Ok(Outcome::Planned) };
+async fn write_back(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    account: Option<&AccountId>,
+    done: &mut Vec<String>,
+) -> Result<Outcome, StepError> {
+    let Some(asset) = &w.asset else {
+        return Ok(Outcome::Skipped);
+    };
+    let Some(account) = account else {
+        return Ok(Outcome::Planned);
+    };
     if asset.value.as_deref() == Some(account.as_str()) {
         return Ok(Outcome::Already);
     }
@@ -439,18 +632,33 @@ async fn write_back(ctx: &Ctx<'_>, w: &Work, account: Option<&AccountId>, done: 
         return Ok(Outcome::Planned);
     }
     let e = step_err("writeBack");
-    let req = assets::update_attribute(&ctx.urls.assets, &asset.object, &asset.attribute, account.as_str());
-    let resp = ctx.client.send("assets.updateObject", req, RetryClass::Safe).await.map_err(&e)?;
+    let req = assets::update_attribute(
+        &ctx.urls.assets,
+        &asset.object,
+        &asset.attribute,
+        account.as_str(),
+    );
+    let resp = ctx
+        .client
+        .send("assets.updateObject", req, RetryClass::Safe)
+        .await
+        .map_err(&e)?;
     assets::parse_update(&resp).map_err(&e)?;
     done.push("writeBack".into());
     Ok(Outcome::Done)
 }
 
-async fn add_groups(ctx: &Ctx<'_>, account: Option<&AccountId>, done: &mut Vec<String>) -> Result<Outcome, StepError> {
+async fn add_groups(
+    ctx: &Ctx<'_>,
+    account: Option<&AccountId>,
+    done: &mut Vec<String>,
+) -> Result<Outcome, StepError> {
     if ctx.groups.is_empty() {
         return Ok(Outcome::Skipped);
     }
-    let Some(account) = account else { return Ok(Outcome::Planned) };
+    let Some(account) = account else {
+        return Ok(Outcome::Planned);
+    };
     if ctx.dry_run {
         return Ok(Outcome::Planned);
     }
@@ -462,7 +670,14 @@ async fn add_groups(ctx: &Ctx<'_>, account: Option<&AccountId>, done: &mut Vec<S
             continue;
         }
         let added = until_visible(ctx, || async {
-            let resp = ctx.client.send("groups.addUser", groups::add_user(&ctx.urls.site, g, account), RetryClass::Safe).await?;
+            let resp = ctx
+                .client
+                .send(
+                    "groups.addUser",
+                    groups::add_user(&ctx.urls.site, g, account),
+                    RetryClass::Safe,
+                )
+                .await?;
             Ok(match groups::parse_add_user(&resp)? {
                 groups::Added::Added => Visible::Yes(true),
                 groups::Added::AlreadyMember => Visible::Yes(false),
@@ -474,7 +689,11 @@ async fn add_groups(ctx: &Ctx<'_>, account: Option<&AccountId>, done: &mut Vec<S
         any_added |= added;
         done.push(mark);
     }
-    Ok(if any_added { Outcome::Done } else { Outcome::Already })
+    Ok(if any_added {
+        Outcome::Done
+    } else {
+        Outcome::Already
+    })
 }
 
 pub(crate) enum Visible<T> {
@@ -496,7 +715,12 @@ where
             Visible::Yes(t) => return Ok(t),
             Visible::NotYet(m) => {
                 if ctx.now() + wait > until {
-                    return Err(Error::Api { op: "visibility", surface: crate::http::Surface::Jira, status: 404, message: m });
+                    return Err(Error::Api {
+                        op: "visibility",
+                        surface: crate::http::Surface::Jira,
+                        status: 404,
+                        message: m,
+                    });
                 }
                 ctx.host.clock.sleep(wait).await;
                 wait = (wait * 2).min(8_000);
@@ -505,10 +729,22 @@ where
     }
 }
 
-async fn grant_space(ctx: &Ctx<'_>, w: &Work, account: Option<&AccountId>, done: &mut Vec<String>) -> Result<Outcome, StepError> {
+async fn grant_space(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    account: Option<&AccountId>,
+    done: &mut Vec<String>,
+) -> Result<Outcome, StepError> {
     let e = step_err("space");
-    let Some(key) = super::sources::space_for(ctx, w.company.as_deref()).await.map_err(&e)? else { return Ok(Outcome::Skipped) };
-    let Some(account) = account else { return Ok(Outcome::Planned) };
+    let Some(key) = super::sources::space_for(ctx, w.company.as_deref())
+        .await
+        .map_err(&e)?
+    else {
+        return Ok(Outcome::Skipped);
+    };
+    let Some(account) = account else {
+        return Ok(Outcome::Planned);
+    };
     if ctx.dry_run {
         return Ok(Outcome::Planned);
     }
@@ -522,27 +758,53 @@ async fn grant_space(ctx: &Ctx<'_>, w: &Work, account: Option<&AccountId>, done:
 
 /// `read/space` first, then the extra permissions; returns whether anything was newly granted.
 async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result<bool> {
-    let graphql = ctx.s.config.confluence.as_ref().is_some_and(|c| c.mode == crate::config::SpaceMode::Graphql);
+    let graphql = ctx
+        .s
+        .config
+        .confluence
+        .as_ref()
+        .is_some_and(|c| c.mode == crate::config::SpaceMode::Graphql);
     let mut ops: Vec<(String, String)> = vec![("read".into(), "space".into())];
     if !graphql {
-        ops.extend(ctx.s.space_permissions.iter().filter(|p| !(p.0 == "read" && p.1 == "space")).cloned());
+        ops.extend(
+            ctx.s
+                .space_permissions
+                .iter()
+                .filter(|p| !(p.0 == "read" && p.1 == "space"))
+                .cloned(),
+        );
     }
     let mut any = false;
     for (k, t) in &ops {
         let granted = until_visible(ctx, || async {
-            let (req, parse): (_, fn(&crate::http::HttpResponse) -> Result<confluence::Granted>) = if graphql {
-                (confluence::grant_graphql(&ctx.urls.site, key, account), confluence::parse_grant_graphql)
+            let (req, parse): (
+                _,
+                fn(&crate::http::HttpResponse) -> Result<confluence::Granted>,
+            ) = if graphql {
+                (
+                    confluence::grant_graphql(&ctx.urls.site, key, account),
+                    confluence::parse_grant_graphql,
+                )
             } else {
-                (confluence::grant(&ctx.urls.site, key, account, (k, t)), confluence::parse_grant)
+                (
+                    confluence::grant(&ctx.urls.site, key, account, (k, t)),
+                    confluence::parse_grant,
+                )
             };
-            let resp = ctx.client.send("confluence.grant", req, RetryClass::Safe).await?;
+            let resp = ctx
+                .client
+                .send("confluence.grant", req, RetryClass::Safe)
+                .await?;
             match parse(&resp)? {
                 confluence::Granted::Granted => Ok(Visible::Yes(true)),
                 confluence::Granted::AlreadyGranted => Ok(Visible::Yes(false)),
                 confluence::Granted::NotFound(m) => Ok(Visible::NotYet(m)),
-                confluence::Granted::GuestHasOtherSpace(m) => {
-                    Err(Error::Api { op: "confluence.grant", surface: crate::http::Surface::Confluence, status: resp.status, message: m })
-                }
+                confluence::Granted::GuestHasOtherSpace(m) => Err(Error::Api {
+                    op: "confluence.grant",
+                    surface: crate::http::Surface::Confluence,
+                    status: resp.status,
+                    message: m,
+                }),
             }
         })
         .await?;

@@ -24,6 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 
 pub use customer::Work;
+pub(crate) use sources::{resolve_groups, space_for};
 
 /// What a job returns: the report, and the rest of the work when the deadline came first.
 #[derive(Debug)]
@@ -54,7 +55,39 @@ pub(crate) struct Ctx<'a> {
     pub migrate_calls: Cell<u64>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        s: &'a Settings,
+        client: Client<'a>,
+        records: Records<'a>,
+        host: &'a Host<'a>,
+        urls: Urls,
+        job_id: String,
+        dry_run: bool,
+        continuing: bool,
+        deadline_ms: Option<u64>,
+    ) -> Self {
+        Ctx {
+            s,
+            client,
+            records,
+            host,
+            urls,
+            job_id,
+            dry_run,
+            continuing,
+            groups: Vec::new(),
+            spaces: RefCell::default(),
+            deadline_ms,
+            estimate_ms: Cell::new(INITIAL_ESTIMATE_MS),
+            done: Cell::new(0),
+            total: Cell::new(0),
+            claimed: RefCell::default(),
+            migrate_calls: Cell::new(0),
+        }
+    }
+
     pub fn now(&self) -> u64 {
         self.host.clock.now_ms()
     }
@@ -90,11 +123,21 @@ impl Ctx<'_> {
 /// The first estimate of how long one customer takes, before any was measured.
 const INITIAL_ESTIMATE_MS: u64 = 5_000;
 
-pub async fn run(settings: &Settings, request: MigrationRequest, host: &Host<'_>) -> Result<Outcome> {
+pub async fn run(
+    settings: &Settings,
+    request: MigrationRequest,
+    host: &Host<'_>,
+) -> Result<Outcome> {
     request.validate(&settings.config.companies)?;
     let started = host.clock.now_ms();
-    let job_id = request.job_id.clone().unwrap_or_else(|| request.derive_job_id());
-    let records = Records { journal: host.journal, read_only: request.dry_run };
+    let job_id = request
+        .job_id
+        .clone()
+        .unwrap_or_else(|| request.derive_job_id());
+    let records = Records {
+        journal: host.journal,
+        read_only: request.dry_run,
+    };
     let previous: Option<JobRecord> = records.get(&crate::journal::job_key(&job_id)).await?;
     let continuing = previous.as_ref().is_some_and(|j| !j.finished);
     let mut job = previous.unwrap_or(JobRecord {
@@ -111,37 +154,51 @@ pub async fn run(settings: &Settings, request: MigrationRequest, host: &Host<'_>
     job.request = serde_json::to_value(&stored).unwrap_or_default();
     records.put(&crate::journal::job_key(&job_id), &job).await?;
 
-    let client = Client::new(host.transport, host.clock, host.progress, settings.config.retry.clone(), limiter(settings, &request));
+    let client = Client::new(
+        host.transport,
+        host.clock,
+        host.progress,
+        settings.config.retry.clone(),
+        limiter(settings, &request),
+    );
     let urls = discover(settings, &client).await?;
-    let mut ctx = Ctx {
-        s: settings,
+    let mut ctx = Ctx::new(
+        settings,
         client,
         records,
         host,
         urls,
-        job_id: job_id.clone(),
-        dry_run: request.dry_run,
+        job_id.clone(),
+        request.dry_run,
         continuing,
-        groups: Vec::new(),
-        spaces: RefCell::default(),
-        deadline_ms: request.deadline_ms,
-        estimate_ms: Cell::new(INITIAL_ESTIMATE_MS),
-        done: Cell::new(0),
-        total: Cell::new(0),
-        claimed: RefCell::default(),
-        migrate_calls: Cell::new(0),
-    };
+        request.deadline_ms,
+    );
     ctx.groups = sources::resolve_groups(&ctx).await?;
     let work = sources::collect(&ctx, &request).await?;
     ctx.total.set(work.len());
-    host.progress.event(&ProgressEvent::Start { job_id: job_id.clone(), total: work.len() });
+    host.progress.event(&ProgressEvent::Start {
+        job_id: job_id.clone(),
+        total: work.len(),
+    });
 
     let (mut customers, unfinished) = match settings.config.migrate.mode {
         MigrateMode::Single => run_single(&ctx, work, ctx.concurrency(&request)).await?,
         MigrateMode::Bulk => bulk::run(&ctx, work, ctx.concurrency(&request)).await?,
     };
-    customers.sort_by(|a, b| (&a.company, &a.email, &a.portal_account_id).cmp(&(&b.company, &b.email, &b.portal_account_id)));
-    let mut report = Report { job_id: job_id.clone(), dry_run: request.dry_run, issue: request.issue_key.clone(), customers, ..Report::default() };
+    customers.sort_by(|a, b| {
+        (&a.company, &a.email, &a.portal_account_id).cmp(&(
+            &b.company,
+            &b.email,
+            &b.portal_account_id,
+        ))
+    });
+    let mut report = Report {
+        job_id: job_id.clone(),
+        dry_run: request.dry_run,
+        issue: request.issue_key.clone(),
+        customers,
+        ..Report::default()
+    };
     report.compute_totals(unfinished);
 
     let complete = unfinished == 0;
@@ -152,23 +209,38 @@ pub async fn run(settings: &Settings, request: MigrationRequest, host: &Host<'_>
             }
         }
         job.finished = true;
-        ctx.records.put(&crate::journal::job_key(&job_id), &job).await?;
+        ctx.records
+            .put(&crate::journal::job_key(&job_id), &job)
+            .await?;
     }
     report.stats.api_calls = ctx.client.calls();
     report.stats.retries = ctx.client.retries();
     report.stats.rate_limited = ctx.client.rate_limited();
     report.stats.migrate_calls = ctx.migrate_calls.get();
     report.stats.elapsed_ms = host.clock.now_ms().saturating_sub(started);
-    host.progress.event(&ProgressEvent::Finish { job_id: job_id.clone(), complete });
-    let continuation = (!complete).then(|| MigrationRequest { job_id: Some(job_id), deadline_ms: None, ..request });
-    Ok(Outcome { report, continuation })
+    host.progress.event(&ProgressEvent::Finish {
+        job_id: job_id.clone(),
+        complete,
+    });
+    let continuation = (!complete).then(|| MigrationRequest {
+        job_id: Some(job_id),
+        deadline_ms: None,
+        ..request
+    });
+    Ok(Outcome {
+        report,
+        continuation,
+    })
 }
 
 fn limiter(settings: &Settings, request: &MigrationRequest) -> Limiter {
     let limits = settings.config.limits.clone();
     let conc = request.concurrency.unwrap_or(settings.concurrency);
     Limiter::new(move |s: Surface| {
-        limits.get(s.as_str()).cloned().unwrap_or(LimitConfig { max: conc.max(1), ..LimitConfig::default() })
+        limits.get(s.as_str()).cloned().unwrap_or(LimitConfig {
+            max: conc.max(1),
+            ..LimitConfig::default()
+        })
     })
 }
 
@@ -177,27 +249,59 @@ async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> {
     let cloud_id = match &s.config.cloud_id {
         Some(c) => c.clone(),
         None => {
-            let r = client.send("tenant.info", api::tenant::tenant_info(&s.site_url), RetryClass::Safe).await?;
+            let r = client
+                .send(
+                    "tenant.info",
+                    api::tenant::tenant_info(&s.site_url),
+                    RetryClass::Safe,
+                )
+                .await?;
             api::tenant::parse_tenant_info(&r)?.0
         }
     };
     let workspace = match &s.config.assets.workspace_id {
         Some(w) => w.clone(),
         None => {
-            let r = client.send("assets.workspace", api::tenant::workspace(&s.site_url), RetryClass::Safe).await?;
+            let r = client
+                .send(
+                    "assets.workspace",
+                    api::tenant::workspace(&s.site_url),
+                    RetryClass::Safe,
+                )
+                .await?;
             api::tenant::parse_workspace(&r)?.0
         }
     };
-    if cloud_id.is_empty() || !cloud_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(Error::decode("tenant.info", format!("unexpected cloudId {cloud_id:?}")));
+    if cloud_id.is_empty()
+        || !cloud_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(Error::decode(
+            "tenant.info",
+            format!("unexpected cloudId {cloud_id:?}"),
+        ));
     }
-    Ok(Urls::new(&s.site_url, &s.admin_url, &s.api_url, &cloud_id, &workspace))
+    Ok(Urls::new(
+        &s.site_url,
+        &s.admin_url,
+        &s.api_url,
+        &cloud_id,
+        &workspace,
+    ))
 }
 
 /// Single mode: every customer runs its whole pipeline, `concurrency` at a time.
-async fn run_single(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize) -> Result<(Vec<CustomerReport>, usize)> {
-    let results: Vec<Result<customer::Processed>> =
-        futures::stream::iter(work).map(|w| customer::process(ctx, w)).buffer_unordered(concurrency.max(1)).collect().await;
+async fn run_single(
+    ctx: &Ctx<'_>,
+    work: Vec<Work>,
+    concurrency: usize,
+) -> Result<(Vec<CustomerReport>, usize)> {
+    let results: Vec<Result<customer::Processed>> = futures::stream::iter(work)
+        .map(|w| customer::process(ctx, w))
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
     let mut out = Vec::new();
     let mut unfinished = 0;
     for r in results {

@@ -55,19 +55,28 @@ impl MigrationRequest {
     pub fn validate(&self, default_companies: &[String]) -> Result<()> {
         for (i, c) in self.companies.iter().enumerate() {
             if c.trim().is_empty() || c.len() > 255 {
-                return Err(Error::request(format!("companies[{i}] must be a non-empty key")));
+                return Err(Error::request(format!(
+                    "companies[{i}] must be a non-empty key"
+                )));
             }
             crate::api::assets::quote(c)?;
         }
         for (i, c) in self.customers.iter().enumerate() {
             if crate::ids::CustomerRef::parse(c).is_none() {
-                return Err(Error::request(format!("customers[{i}] {c:?} is not a portal account id, account id or email")));
+                return Err(Error::request(format!(
+                    "customers[{i}] {c:?} is not a portal account id, account id or email"
+                )));
             }
         }
         if let Some(k) = &self.issue_key {
-            let ok = !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = !k.is_empty()
+                && k.len() <= 64
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !ok {
-                return Err(Error::request(format!("issueKey {k:?} is not an issue key")));
+                return Err(Error::request(format!(
+                    "issueKey {k:?} is not an issue key"
+                )));
             }
         }
         if let Some(a) = &self.aql {
@@ -77,12 +86,22 @@ impl MigrationRequest {
         }
         if let Some(c) = self.concurrency {
             if !(1..=crate::config::MAX_CONCURRENCY).contains(&c) {
-                return Err(Error::request(format!("concurrency must be between 1 and {}", crate::config::MAX_CONCURRENCY)));
+                return Err(Error::request(format!(
+                    "concurrency must be between 1 and {}",
+                    crate::config::MAX_CONCURRENCY
+                )));
             }
         }
         if let Some(j) = &self.job_id {
-            if j.is_empty() || j.len() > 64 || !j.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(Error::request("jobId must be 1-64 letters, digits, '-' or '_'"));
+            if j.is_empty()
+                || j.len() > 64
+                || !j
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(Error::request(
+                    "jobId must be 1-64 letters, digits, '-' or '_'",
+                ));
             }
         }
         let has_source = !self.companies.is_empty()
@@ -123,20 +142,48 @@ mod tests {
 
     #[test]
     fn job_id_ignores_order_and_run_options() {
-        let a = MigrationRequest { companies: vec!["B".into(), "A".into()], dry_run: true, ..Default::default() };
-        let b = MigrationRequest { companies: vec!["A".into(), "B".into()], deadline_ms: Some(5), ..Default::default() };
+        let a = MigrationRequest {
+            companies: vec!["B".into(), "A".into()],
+            dry_run: true,
+            ..Default::default()
+        };
+        let b = MigrationRequest {
+            companies: vec!["A".into(), "B".into()],
+            deadline_ms: Some(5),
+            ..Default::default()
+        };
         assert_eq!(a.derive_job_id(), b.derive_job_id());
-        let c = MigrationRequest { companies: vec!["A".into()], ..Default::default() };
+        let c = MigrationRequest {
+            companies: vec!["A".into()],
+            ..Default::default()
+        };
         assert_ne!(a.derive_job_id(), c.derive_job_id());
     }
 
     #[test]
     fn bad_inputs_are_named() {
-        let r = MigrationRequest { customers: vec!["nope nope".into()], ..Default::default() };
-        assert_eq!(r.validate(&[]).unwrap_err().to_string(), "request: customers[0] \"nope nope\" is not a portal account id, account id or email");
-        let r = MigrationRequest { companies: vec!["A\\B".into()], ..Default::default() };
-        assert!(r.validate(&[]).unwrap_err().to_string().contains("backslash"));
-        assert!(MigrationRequest::default().validate(&[]).unwrap_err().to_string().contains("no customers selected"));
+        let r = MigrationRequest {
+            customers: vec!["nope nope".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            r.validate(&[]).unwrap_err().to_string(),
+            "request: customers[0] \"nope nope\" is not a portal account id, account id or email"
+        );
+        let r = MigrationRequest {
+            companies: vec!["A\\B".into()],
+            ..Default::default()
+        };
+        assert!(r
+            .validate(&[])
+            .unwrap_err()
+            .to_string()
+            .contains("backslash"));
+        assert!(MigrationRequest::default()
+            .validate(&[])
+            .unwrap_err()
+            .to_string()
+            .contains("no customers selected"));
         let e = MigrationRequest::from_value(serde_json::json!({"companys": ["A"]})).unwrap_err();
         assert!(e.to_string().contains("companys"), "{e}");
     }

@@ -23,16 +23,38 @@ impl Adapters {
             Some(f) => Box::new(JsTransport(f)),
             None => {
                 let creds = get(host, "credentials");
-                let (email, token) = (get(&creds, "email").as_string(), get(&creds, "apiToken").as_string());
+                let (email, token) = (
+                    get(&creds, "email").as_string(),
+                    get(&creds, "apiToken").as_string(),
+                );
                 match (email, token) {
-                    (Some(e), Some(t)) if !e.is_empty() && !t.is_empty() => Box::new(GlooTransport { auth: basic(&e, &t) }),
-                    _ => return Err(plain_error("REQUEST", "host: give either fetch or credentials {email, apiToken}", None)),
+                    (Some(e), Some(t)) if !e.is_empty() && !t.is_empty() => {
+                        Box::new(GlooTransport {
+                            auth: basic(&e, &t),
+                        })
+                    }
+                    _ => {
+                        return Err(plain_error(
+                            "REQUEST",
+                            "host: give either fetch or credentials {email, apiToken}",
+                            None,
+                        ))
+                    }
                 }
             }
         };
         let j = get(host, "journal");
-        let journal = if j.is_object() { Some(JsJournal(j)) } else { None };
-        Ok(Adapters { transport, journal, clock: JsClock { host: host.clone() }, progress: JsProgress(method(host, "progress")) })
+        let journal = if j.is_object() {
+            Some(JsJournal(j))
+        } else {
+            None
+        };
+        Ok(Adapters {
+            transport,
+            journal,
+            clock: JsClock { host: host.clone() },
+            progress: JsProgress(method(host, "progress")),
+        })
     }
 
     pub fn host<'a>(&'a self, memory: &'a MemoryJournal) -> Host<'a> {
@@ -66,10 +88,17 @@ struct JsTransport(Function);
 impl Transport for JsTransport {
     fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
         Box::pin(async move {
-            let arg = to_js(&req).map_err(|e| TransportError { code: "INTERNAL".into(), message: describe(&e).1 })?;
+            let arg = to_js(&req).map_err(|e| TransportError {
+                code: "INTERNAL".into(),
+                message: describe(&e).1,
+            })?;
             match call(&self.0, &JsValue::NULL, &[arg]).await {
-                Ok(v) => serde_wasm_bindgen::from_value::<HttpResponse>(v)
-                    .map_err(|e| TransportError { code: "BAD_RESPONSE".into(), message: format!("host fetch returned {e}") }),
+                Ok(v) => {
+                    serde_wasm_bindgen::from_value::<HttpResponse>(v).map_err(|e| TransportError {
+                        code: "BAD_RESPONSE".into(),
+                        message: format!("host fetch returned {e}"),
+                    })
+                }
                 Err(e) => {
                     let (code, message) = describe(&e);
                     Err(TransportError { code, message })
@@ -86,10 +115,20 @@ struct GlooTransport {
 impl Transport for GlooTransport {
     fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
         Box::pin(async move {
-            let err = |e: gloo_net::Error| TransportError { code: "FETCH".into(), message: e.to_string() };
-            let method = gloo_net::http::Method::from_bytes(req.method.as_bytes())
-                .map_err(|_| TransportError { code: "INTERNAL".into(), message: format!("bad method {}", req.method) })?;
-            let mut b = gloo_net::http::RequestBuilder::new(&req.url).method(method).header("authorization", &self.auth);
+            let err = |e: gloo_net::Error| TransportError {
+                code: "FETCH".into(),
+                message: e.to_string(),
+            };
+            let method =
+                gloo_net::http::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+                    TransportError {
+                        code: "INTERNAL".into(),
+                        message: format!("bad method {}", req.method),
+                    }
+                })?;
+            let mut b = gloo_net::http::RequestBuilder::new(&req.url)
+                .method(method)
+                .header("authorization", &self.auth);
             for (k, v) in &req.headers {
                 b = b.header(k, v);
             }
@@ -114,7 +153,9 @@ fn basic(email: &str, token: &str) -> String {
     let input = format!("{email}:{token}");
     let mut out = String::from("Basic ");
     for c in input.as_bytes().chunks(3) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
         for i in 0..4 {
             if i <= c.len() {
                 out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -140,12 +181,20 @@ impl Journal for JsJournal {
         Box::pin(async move { Ok(self.invoke("get", &[key.into()]).await?.as_string()) })
     }
     fn put<'a>(&'a self, key: &'a str, value: String) -> LocalBoxFuture<'a, Result<(), String>> {
-        Box::pin(async move { self.invoke("put", &[key.into(), value.into()]).await.map(|_| ()) })
+        Box::pin(async move {
+            self.invoke("put", &[key.into(), value.into()])
+                .await
+                .map(|_| ())
+        })
     }
-    fn list<'a>(&'a self, prefix: &'a str) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
         Box::pin(async move {
             let v = self.invoke("list", &[prefix.into()]).await?;
-            serde_wasm_bindgen::from_value::<Vec<(String, String)>>(v).map_err(|e| format!("journal.list returned {e}"))
+            serde_wasm_bindgen::from_value::<Vec<(String, String)>>(v)
+                .map_err(|e| format!("journal.list returned {e}"))
         })
     }
 }
@@ -157,7 +206,11 @@ struct JsClock {
 impl Clock for JsClock {
     fn now_ms(&self) -> u64 {
         match method(&self.host, "now") {
-            Some(f) => f.call0(&self.host).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now) as u64,
+            Some(f) => f
+                .call0(&self.host)
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or_else(js_sys::Date::now) as u64,
             None => js_sys::Date::now() as u64,
         }
     }
@@ -180,7 +233,11 @@ impl Clock for JsClock {
     }
     fn random(&self) -> f64 {
         match method(&self.host, "random") {
-            Some(f) => f.call0(&self.host).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Math::random),
+            Some(f) => f
+                .call0(&self.host)
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or_else(js_sys::Math::random),
             None => js_sys::Math::random(),
         }
     }

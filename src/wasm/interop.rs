@@ -10,12 +10,14 @@ pub fn from_js(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(serde_json::Value::Object(Default::default()));
     }
-    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| plain_error("REQUEST", &format!("{what}: {e}"), None))
+    serde_wasm_bindgen::from_value(v.clone())
+        .map_err(|e| plain_error("REQUEST", &format!("{what}: {e}"), None))
 }
 
 /// Plain objects, never `Map`s (serde-wasm-bindgen's default for maps).
 pub fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| plain_error("INTERNAL", &e.to_string(), None))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| plain_error("INTERNAL", &e.to_string(), None))
 }
 
 pub fn js_error(e: &Error) -> JsValue {
@@ -59,6 +61,9 @@ pub fn method(obj: &JsValue, name: &str) -> Option<js_sys::Function> {
 /// The message and code of a thrown JS value.
 pub fn describe(v: &JsValue) -> (String, String) {
     let code = get(v, "code").as_string().unwrap_or_else(|| "ERROR".into());
-    let message = get(v, "message").as_string().or_else(|| v.as_string()).unwrap_or_else(|| format!("{v:?}"));
+    let message = get(v, "message")
+        .as_string()
+        .or_else(|| v.as_string())
+        .unwrap_or_else(|| format!("{v:?}"));
     (code, message)
 }

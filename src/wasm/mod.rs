@@ -15,11 +15,14 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = migrate)]
 pub async fn migrate(request: JsValue, config: JsValue, host: JsValue) -> Result<JsValue, JsValue> {
     let settings = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
-    let request = MigrationRequest::from_value(from_js(&request, "request")?).map_err(|e| js_error(&e))?;
+    let request =
+        MigrationRequest::from_value(from_js(&request, "request")?).map_err(|e| js_error(&e))?;
     let adapters = host::Adapters::new(&host)?;
     let memory = MemoryJournal::default();
     let host = adapters.host(&memory);
-    let outcome = engine::run(&settings, request, &host).await.map_err(|e| js_error(&e))?;
+    let outcome = engine::run(&settings, request, &host)
+        .await
+        .map_err(|e| js_error(&e))?;
     let summary = outcome.report.summary();
     to_js(&serde_json::json!({
         "jobId": outcome.report.job_id,
@@ -34,7 +37,9 @@ pub async fn migrate(request: JsValue, config: JsValue, host: JsValue) -> Result
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
     let s = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
-    to_js(&serde_json::json!({"siteUrl": s.site_url, "adminUrl": s.admin_url, "apiUrl": s.api_url, "concurrency": s.concurrency}))
+    to_js(
+        &serde_json::json!({"siteUrl": s.site_url, "adminUrl": s.admin_url, "apiUrl": s.api_url, "concurrency": s.concurrency}),
+    )
 }
 
 /// Writes a report object as CSV (one row per customer).
@@ -43,6 +48,17 @@ pub fn report_csv(report: JsValue) -> Result<String, JsValue> {
     let r: crate::report::Report = serde_json::from_value(from_js(&report, "report")?)
         .map_err(|e| js_error(&crate::Error::request(format!("report: {e}"))))?;
     Ok(r.to_csv())
+}
+
+/// Read-only checks of a config against the site: `{checks: [{name, ok, detail, fix?}], ok}`.
+#[wasm_bindgen(js_name = doctor)]
+pub async fn doctor(config: JsValue, host: JsValue) -> Result<JsValue, JsValue> {
+    let settings = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
+    let adapters = host::Adapters::new(&host)?;
+    let memory = MemoryJournal::default();
+    let checks = crate::doctor::doctor(&settings, &adapters.host(&memory)).await;
+    let ok = checks.iter().all(|c| c.ok);
+    to_js(&serde_json::json!({ "ok": ok, "checks": checks }))
 }
 
 #[wasm_bindgen(js_name = version)]

@@ -9,3 +9,4 @@ export const accountIdRequired = () => jiraError(400, ["The query parameter 'acc
 export const queryAndAccountId = () =>
   jiraError(400, ["The 'query' and 'accountId' query parameters cannot be used together."]);
 export const searchNeedsQuery = () => jiraError(400, ["One of 'query' or 'accountId' query parameters must be provided."]);
+export const permissionsRequired = () => jiraError(400, ["The 'permissions' query parameter is required."]);

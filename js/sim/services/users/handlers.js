@@ -69,3 +69,19 @@ export function bulkUsers({ tenant, query, url }) {
   }
   return reply(200, body);
 }
+
+/** `GET /rest/api/3/myself`: the caller (documented). */
+export function myself({ tenant, caller }) {
+  return reply(200, userJson(caller, tenant.baseUrl));
+}
+
+/** `GET /rest/api/3/mypermissions?permissions=A,B` (documented): the caller's global permissions.
+ *  The caller is in site-admins, so ADMINISTER (needed to add group members) is granted. */
+export function myPermissions({ tenant, query, caller }) {
+  const keys = (query.get("permissions") ?? "").split(",").map((k) => k.trim()).filter(Boolean);
+  if (keys.length === 0) throw E.permissionsRequired();
+  const admin = tenant.groups.groupsOf(caller.accountId).some((g) => g.name === "site-admins");
+  const permissions = {};
+  for (const key of keys) permissions[key] = { key, type: "GLOBAL", havePermission: key === "ADMINISTER" ? admin : true };
+  return reply(200, { permissions });
+}
