@@ -16,7 +16,11 @@ fn assert_converged(t: &Tenant) {
     for c in custs.iter() {
         let acc = c.account.as_ref().expect("migrated");
         assert_eq!(&c.attr, acc, "write-back for {}", c.email);
-        assert!(members[GROUP].contains(acc), "group membership for {}", c.email);
+        assert!(
+            members[GROUP].contains(acc),
+            "group membership for {}",
+            c.email
+        );
     }
     let mut m = t.migrations.borrow().clone();
     let n = m.len();
@@ -29,13 +33,18 @@ fn assert_converged(t: &Tenant) {
 #[test]
 fn migrates_every_customer_of_a_company_across_pages() {
     let env = Env::new(Tenant::with_customers(30, "ACME"));
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(out.report.totals.migrated, 30);
     assert!(statuses(&out).iter().all(|s| *s == Status::Migrated));
     assert_eq!(env.tenant.count("/object/aql"), 2, "two AQL pages");
     assert_converged(&env.tenant);
     assert!(out.continuation.is_none());
-    assert_eq!(out.report.summary(), "summary: migrated=30 already_migrated=0 failed=0 skipped=0");
+    assert_eq!(
+        out.report.summary(),
+        "summary: migrated=30 already_migrated=0 failed=0 skipped=0"
+    );
 }
 
 #[test]
@@ -45,12 +54,26 @@ fn rerun_changes_nothing_and_makes_no_migrate_call() {
     env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
     let before = env.tenant.log.borrow().len();
     let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
-    assert!(statuses(&out).iter().all(|s| *s == Status::AlreadyMigrated), "{:?}", statuses(&out));
+    assert!(
+        statuses(&out).iter().all(|s| *s == Status::AlreadyMigrated),
+        "{:?}",
+        statuses(&out)
+    );
     let second: Vec<String> = env.tenant.log.borrow()[before..].to_vec();
-    assert!(!second.iter().any(|l| l.contains("migrate-to-atlassian")), "no migrate call");
-    assert!(!second.iter().any(|l| l.starts_with("PUT")), "no write-back");
+    assert!(
+        !second.iter().any(|l| l.contains("migrate-to-atlassian")),
+        "no migrate call"
+    );
+    assert!(
+        !second.iter().any(|l| l.starts_with("PUT")),
+        "no write-back"
+    );
     assert_eq!(out.report.stats.migrate_calls, 0);
-    assert!(out.report.customers.iter().all(|c| c.steps.groups == Outcome::Already && c.steps.write_back == Outcome::Already));
+    assert!(out
+        .report
+        .customers
+        .iter()
+        .all(|c| c.steps.groups == Outcome::Already && c.steps.write_back == Outcome::Already));
     assert_converged(&env.tenant);
 }
 
@@ -59,7 +82,10 @@ fn a_fresh_journal_still_sees_migrated_customers_through_assets() {
     let env = Env::new(Tenant::with_customers(3, "ACME"));
     let cfg = config(json!({}));
     env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
-    let env2 = Env { tenant: std::mem::take(&mut Env::new(Tenant::default()).tenant), ..Env::new(Tenant::default()) };
+    let env2 = Env {
+        tenant: std::mem::take(&mut Env::new(Tenant::default()).tenant),
+        ..Env::new(Tenant::default())
+    };
     drop(env2);
     env.journal.entries.borrow_mut().clear();
     let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
@@ -70,10 +96,26 @@ fn a_fresh_journal_still_sees_migrated_customers_through_assets() {
 #[test]
 fn dry_run_reads_only() {
     let env = Env::new(Tenant::with_customers(4, "ACME"));
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"], "dryRun": true})).unwrap();
+    let out = env
+        .run(
+            &config(json!({})),
+            json!({"companies": ["ACME"], "dryRun": true}),
+        )
+        .unwrap();
     assert!(statuses(&out).iter().all(|s| *s == Status::Planned));
-    assert!(env.tenant.log.borrow().iter().all(|l| l.starts_with("GET") || l.contains("/object/aql")), "{:?}", env.tenant.log.borrow());
-    assert!(env.journal.entries.borrow().is_empty(), "a dry run writes no journal");
+    assert!(
+        env.tenant
+            .log
+            .borrow()
+            .iter()
+            .all(|l| l.starts_with("GET") || l.contains("/object/aql")),
+        "{:?}",
+        env.tenant.log.borrow()
+    );
+    assert!(
+        env.journal.entries.borrow().is_empty(),
+        "a dry run writes no journal"
+    );
     assert!(env.tenant.migrations.borrow().is_empty());
 }
 
@@ -83,7 +125,9 @@ fn is_last_as_string_and_capped_pages_are_followed() {
     t.is_last_as_string.set(true);
     t.page_cap.set(5);
     let env = Env::new(t);
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(out.report.totals.migrated, 12);
     assert_eq!(env.tenant.count("/object/aql"), 3);
 }
@@ -91,20 +135,36 @@ fn is_last_as_string_and_capped_pages_are_followed() {
 #[test]
 fn lost_migrate_answer_is_reconciled_not_resent() {
     let t = Tenant::with_customers(3, "ACME");
-    t.faults.borrow_mut().push(Fault { pattern: "migrate-to-atlassian".into(), count: 2, kind: FaultKind::CommitDrop });
+    t.faults.borrow_mut().push(Fault {
+        pattern: "migrate-to-atlassian".into(),
+        count: 2,
+        kind: FaultKind::CommitDrop,
+    });
     let env = Env::new(t);
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(out.report.totals.migrated, 3, "{:?}", out.report.customers);
-    assert_eq!(env.tenant.count("migrate-to-atlassian"), 3, "no blind second migrate");
+    assert_eq!(
+        env.tenant.count("migrate-to-atlassian"),
+        3,
+        "no blind second migrate"
+    );
     assert_converged(&env.tenant);
 }
 
 #[test]
 fn server_error_before_commit_is_resent_after_checking() {
     let t = Tenant::with_customers(1, "ACME");
-    t.faults.borrow_mut().push(Fault { pattern: "migrate-to-atlassian".into(), count: 1, kind: FaultKind::Status(503, None) });
+    t.faults.borrow_mut().push(Fault {
+        pattern: "migrate-to-atlassian".into(),
+        count: 1,
+        kind: FaultKind::Status(503, None),
+    });
     let env = Env::new(t);
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(out.report.totals.migrated, 1);
     assert_eq!(env.tenant.count("migrate-to-atlassian"), 2);
     assert_converged(&env.tenant);
@@ -113,11 +173,21 @@ fn server_error_before_commit_is_resent_after_checking() {
 #[test]
 fn rate_limit_waits_retry_after() {
     let t = Tenant::with_customers(2, "ACME");
-    t.faults.borrow_mut().push(Fault { pattern: "/rest/api/3/user?".into(), count: 1, kind: FaultKind::Status(429, Some(7)) });
+    t.faults.borrow_mut().push(Fault {
+        pattern: "/rest/api/3/user?".into(),
+        count: 1,
+        kind: FaultKind::Status(429, Some(7)),
+    });
     let env = Env::new(t);
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(out.report.totals.migrated, 2);
-    assert!(env.clock.slept.get() >= 7_000, "slept {}", env.clock.slept.get());
+    assert!(
+        env.clock.slept.get() >= 7_000,
+        "slept {}",
+        env.clock.slept.get()
+    );
     assert_eq!(out.report.stats.rate_limited, 1);
     assert!(out.report.stats.retries >= 1);
 }
@@ -128,7 +198,9 @@ fn group_add_treats_already_member_as_success() {
     let acc = format!("712020:{}", &t.customers.borrow()[0].qm[3..39]);
     t.members.borrow_mut().get_mut(GROUP).unwrap().push(acc);
     let env = Env::new(t);
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(out.report.customers[0].status, Status::Migrated);
     assert_eq!(out.report.customers[0].steps.groups, Outcome::Already);
 }
@@ -136,13 +208,23 @@ fn group_add_treats_already_member_as_success() {
 #[test]
 fn failed_write_back_is_finished_by_the_next_run_without_migrating_again() {
     let t = Tenant::with_customers(2, "ACME");
-    t.faults.borrow_mut().push(Fault { pattern: "PUT https://api.atlassian.com".into(), count: 100, kind: FaultKind::Status(500, None) });
+    t.faults.borrow_mut().push(Fault {
+        pattern: "PUT https://api.atlassian.com".into(),
+        count: 100,
+        kind: FaultKind::Status(500, None),
+    });
     let env = Env::new(t);
     let cfg = config(json!({"retry": {"maxAttempts": 2}}));
     let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
     assert_eq!(out.report.totals.failed, 2);
-    assert_eq!(out.report.customers[0].failed_step.as_deref(), Some("writeBack"));
-    assert!(out.report.customers[0].account_id.is_some(), "the new id is reported even though write-back failed");
+    assert_eq!(
+        out.report.customers[0].failed_step.as_deref(),
+        Some("writeBack")
+    );
+    assert!(
+        out.report.customers[0].account_id.is_some(),
+        "the new id is reported even though write-back failed"
+    );
     env.tenant.faults.borrow_mut().clear();
     let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
     assert_eq!(out.report.totals.failed, 0, "{:?}", out.report.customers);
@@ -157,7 +239,9 @@ fn deadline_returns_a_continuation_that_finishes_the_job() {
     // Each customer takes no virtual time, so the estimate stays at its initial 5 s: a deadline 4 s
     // away starts nobody.
     let deadline = env.clock.now.get() + 4_000;
-    let out = env.run(&cfg, json!({"companies": ["ACME"], "deadlineMs": deadline})).unwrap();
+    let out = env
+        .run(&cfg, json!({"companies": ["ACME"], "deadlineMs": deadline}))
+        .unwrap();
     assert_eq!(out.report.totals.unfinished, 6);
     let cont = out.continuation.expect("continuation");
     assert!(cont.job_id.is_some());
@@ -196,26 +280,57 @@ fn empty_portal_attribute_is_skipped_with_a_reason() {
     let t = Tenant::with_customers(2, "ACME");
     t.customers.borrow_mut()[1].attr.clear();
     let env = Env::new(t);
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(out.report.totals.skipped, 1);
-    let skipped = out.report.customers.iter().find(|c| c.status == Status::Skipped).unwrap();
-    assert!(skipped.error.as_deref().unwrap().contains("has no value in \"Portal Account\""), "{:?}", skipped.error);
+    let skipped = out
+        .report
+        .customers
+        .iter()
+        .find(|c| c.status == Status::Skipped)
+        .unwrap();
+    assert!(
+        skipped
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("has no value in \"Portal Account\""),
+        "{:?}",
+        skipped.error
+    );
 }
 
 #[test]
 fn unknown_group_name_lists_close_matches() {
     let env = Env::new(Tenant::with_customers(1, "ACME"));
-    let e = env.run(&config(json!({"groups": ["portal-migratd"]})), json!({"companies": ["ACME"]})).unwrap_err();
+    let e = env
+        .run(
+            &config(json!({"groups": ["portal-migratd"]})),
+            json!({"companies": ["ACME"]}),
+        )
+        .unwrap_err();
     assert_eq!(e.to_string(), "config $.groups[0]: no group with id or name \"portal-migratd\" (did you mean \"portal-migrated\"?)");
 }
 
 #[test]
 fn explicit_customers_by_email_and_id_are_processed_once() {
     let t = Tenant::with_customers(2, "ACME");
-    let (qm, email) = (t.customers.borrow()[0].qm.clone(), t.customers.borrow()[0].email.clone());
+    let (qm, email) = (
+        t.customers.borrow()[0].qm.clone(),
+        t.customers.borrow()[0].email.clone(),
+    );
     let env = Env::new(t);
-    let out = env.run(&config(json!({})), json!({"customers": [qm, email.clone(), qm]})).unwrap();
+    let out = env
+        .run(
+            &config(json!({})),
+            json!({"customers": [qm, email.clone(), qm]}),
+        )
+        .unwrap();
     assert_eq!(out.report.customers.len(), 1, "{:?}", out.report.customers);
     assert_eq!(out.report.customers[0].status, Status::Migrated);
-    assert_eq!(out.report.customers[0].asset_object_id.as_deref(), Some("100"));
+    assert_eq!(
+        out.report.customers[0].asset_object_id.as_deref(),
+        Some("100")
+    );
 }

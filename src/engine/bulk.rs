@@ -115,10 +115,7 @@ async fn migrate_batch(
             RetryClass::Never,
         )
         .await;
-    let batch_error: Option<Error> = match sent.and_then(|r| customers::parse_bulk(&r)) {
-        Ok(()) => None,
-        Err(err) => Some(err),
-    };
+    let batch_error: Option<Error> = sent.and_then(|r| customers::parse_bulk(&r)).err();
     // Whatever the answer, look: a lost or failed answer may still have migrated some (§13).
     let results: Vec<(usize, Result<Option<crate::ids::AccountId>, StepError>)> = futures::stream::iter(chunk.iter().copied())
         .map(|i| {

@@ -222,7 +222,7 @@ pub async fn run(
         job_id: job_id.clone(),
         complete,
     });
-    let continuation = (!complete).then(|| MigrationRequest {
+    let continuation = (!complete).then_some(MigrationRequest {
         job_id: Some(job_id),
         deadline_ms: None,
         ..request

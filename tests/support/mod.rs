@@ -18,7 +18,10 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     pub fn new() -> Self {
-        VirtualClock { now: Cell::new(1_700_000_000_000), slept: Cell::new(0) }
+        VirtualClock {
+            now: Cell::new(1_700_000_000_000),
+            slept: Cell::new(0),
+        }
     }
 }
 
@@ -83,7 +86,10 @@ pub const GROUP: &str = "0c1b8e5e-0000-4000-8000-000000000001";
 
 impl Tenant {
     pub fn with_customers(n: usize, company: &str) -> Self {
-        let t = Tenant { page_cap: Cell::new(25), ..Default::default() };
+        let t = Tenant {
+            page_cap: Cell::new(25),
+            ..Default::default()
+        };
         for i in 0..n {
             t.customers.borrow_mut().push(Cust {
                 qm: format!("qm:00000000-0000-4000-8000-{i:012}:{i:024x}"),
@@ -99,12 +105,18 @@ impl Tenant {
     }
 
     pub fn count(&self, needle: &str) -> usize {
-        self.log.borrow().iter().filter(|l| l.contains(needle)).count()
+        self.log
+            .borrow()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
     }
 
     fn fault_for(&self, line: &str) -> Option<FaultKind> {
         let mut faults = self.faults.borrow_mut();
-        let f = faults.iter_mut().find(|f| f.count > 0 && line.contains(&f.pattern))?;
+        let f = faults
+            .iter_mut()
+            .find(|f| f.count > 0 && line.contains(&f.pattern))?;
         f.count -= 1;
         Some(f.kind)
     }
@@ -121,34 +133,78 @@ impl Tenant {
     fn handle(&self, req: &HttpRequest) -> HttpResponse {
         let url = req.url.clone();
         let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-        let path = path.trim_start_matches(SITE).trim_start_matches("https://api.atlassian.com").trim_start_matches("https://admin.atlassian.com");
-        let q: BTreeMap<String, String> = query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), decode(v))).collect();
-        let body: Value = req.body.as_deref().map(|b| serde_json::from_str(b).unwrap()).unwrap_or(Value::Null);
+        let path = path
+            .trim_start_matches(SITE)
+            .trim_start_matches("https://api.atlassian.com")
+            .trim_start_matches("https://admin.atlassian.com");
+        let q: BTreeMap<String, String> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), decode(v)))
+            .collect();
+        let body: Value = req
+            .body
+            .as_deref()
+            .map(|b| serde_json::from_str(b).unwrap())
+            .unwrap_or(Value::Null);
         let ok = |v: Value| HttpResponse::new(200, v.to_string());
-        let err = |s: u16, m: &str| HttpResponse::new(s, json!({"errorMessages": [m], "errors": {}}).to_string());
+        let err = |s: u16, m: &str| {
+            HttpResponse::new(s, json!({"errorMessages": [m], "errors": {}}).to_string())
+        };
         match (req.method.as_str(), path) {
             ("GET", "/_edge/tenant_info") => ok(json!({"cloudId": "cloud-1"})),
-            ("GET", "/rest/servicedeskapi/assets/workspace") => ok(json!({"size":1,"start":0,"limit":50,"isLastPage":true,"values":[{"workspaceId":"ws-1"}]})),
+            ("GET", "/rest/servicedeskapi/assets/workspace") => ok(
+                json!({"size":1,"start":0,"limit":50,"isLastPage":true,"values":[{"workspaceId":"ws-1"}]}),
+            ),
             ("GET", "/rest/api/3/group/bulk") => {
-                let found = q.get("groupId").is_some_and(|g| g == GROUP) || q.get("groupName").is_some_and(|g| g == "portal-migrated");
-                ok(json!({"values": if found { json!([{"groupId": GROUP, "name": "portal-migrated"}]) } else { json!([]) }, "isLast": true}))
+                let found = q.get("groupId").is_some_and(|g| g == GROUP)
+                    || q.get("groupName").is_some_and(|g| g == "portal-migrated");
+                ok(
+                    json!({"values": if found { json!([{"groupId": GROUP, "name": "portal-migrated"}]) } else { json!([]) }, "isLast": true}),
+                )
             }
-            ("GET", "/rest/api/3/groups/picker") => ok(json!({"groups": [{"groupId": GROUP, "name": "portal-migrated"}]})),
+            ("GET", "/rest/api/3/groups/picker") => {
+                ok(json!({"groups": [{"groupId": GROUP, "name": "portal-migrated"}]}))
+            }
             ("POST", "/jsm/assets/workspace/ws-1/v1/object/aql") => {
                 let aql = body["qlQuery"].as_str().unwrap_or("").to_string();
                 let start: usize = q["startAt"].parse().unwrap();
-                let max: usize = q["maxResults"].parse::<usize>().unwrap().min(self.page_cap.get());
+                let max: usize = q["maxResults"]
+                    .parse::<usize>()
+                    .unwrap()
+                    .min(self.page_cap.get());
                 let custs = self.customers.borrow();
-                let matching: Vec<&Cust> = custs.iter().filter(|c| aql.contains(&format!("\"{}\"", c.company)) || aql.contains(&format!("\"{}\"", c.attr)) || aql.contains(&format!("\"{}\"", c.email))).collect();
-                let values: Vec<Value> = matching.iter().skip(start).take(max).map(|c| Self::object_json(c)).collect();
+                let matching: Vec<&Cust> = custs
+                    .iter()
+                    .filter(|c| {
+                        aql.contains(&format!("\"{}\"", c.company))
+                            || aql.contains(&format!("\"{}\"", c.attr))
+                            || aql.contains(&format!("\"{}\"", c.email))
+                    })
+                    .collect();
+                let values: Vec<Value> = matching
+                    .iter()
+                    .skip(start)
+                    .take(max)
+                    .map(|c| Self::object_json(c))
+                    .collect();
                 let last = start + values.len() >= matching.len();
-                let is_last = if self.is_last_as_string.get() { json!(last.to_string()) } else { json!(last) };
-                ok(json!({"startAt": start, "maxResults": max, "isLast": is_last, "values": values,
-                          "objectTypeAttributes": [{"id":"91","name":"Portal Account"},{"id":"92","name":"Email"},{"id":"93","name":"Company"}]}))
+                let is_last = if self.is_last_as_string.get() {
+                    json!(last.to_string())
+                } else {
+                    json!(last)
+                };
+                ok(
+                    json!({"startAt": start, "maxResults": max, "isLast": is_last, "values": values,
+                          "objectTypeAttributes": [{"id":"91","name":"Portal Account"},{"id":"92","name":"Email"},{"id":"93","name":"Company"}]}),
+                )
             }
             ("PUT", p) if p.starts_with("/jsm/assets/workspace/ws-1/v1/object/") => {
                 let id = p.rsplit('/').next().unwrap();
-                let v = body["attributes"][0]["objectAttributeValues"][0]["value"].as_str().unwrap().to_string();
+                let v = body["attributes"][0]["objectAttributeValues"][0]["value"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
                 let mut custs = self.customers.borrow_mut();
                 match custs.iter_mut().find(|c| c.object == id) {
                     Some(c) => {
@@ -162,12 +218,19 @@ impl Tenant {
                 let id = &q["accountId"];
                 let custs = self.customers.borrow();
                 if let Some(c) = custs.iter().find(|c| &c.qm == id && c.account.is_none()) {
-                    return ok(json!({"accountId": c.qm, "accountType": "customer", "emailAddress": c.email, "displayName": c.email}));
+                    return ok(
+                        json!({"accountId": c.qm, "accountType": "customer", "emailAddress": c.email, "displayName": c.email}),
+                    );
                 }
                 if let Some(c) = custs.iter().find(|c| c.account.as_ref() == Some(id)) {
-                    return ok(json!({"accountId": id, "accountType": "atlassian", "emailAddress": c.email}));
+                    return ok(
+                        json!({"accountId": id, "accountType": "atlassian", "emailAddress": c.email}),
+                    );
                 }
-                err(404, "Specified user does not exist or you do not have required permissions")
+                err(
+                    404,
+                    "Specified user does not exist or you do not have required permissions",
+                )
             }
             ("GET", "/rest/api/3/user/search") => {
                 let query = q["query"].to_lowercase();
@@ -197,7 +260,8 @@ impl Tenant {
                 }
             }
             ("PUT", p) if p.ends_with("/bulk-migrate-to-atlassian-account") => {
-                let ids: Vec<String> = serde_json::from_value(body["customerAccountIds"].clone()).unwrap();
+                let ids: Vec<String> =
+                    serde_json::from_value(body["customerAccountIds"].clone()).unwrap();
                 if ids.len() > 1000 {
                     return err(400, "too many");
                 }
@@ -213,18 +277,31 @@ impl Tenant {
             ("POST", "/rest/api/3/group/user") => {
                 let acc = body["accountId"].as_str().unwrap().to_string();
                 let mut m = self.members.borrow_mut();
-                let Some(list) = m.get_mut(&q["groupId"]) else { return err(404, "Group not found") };
+                let Some(list) = m.get_mut(&q["groupId"]) else {
+                    return err(404, "Group not found");
+                };
                 if list.contains(&acc) {
-                    return err(400, "Cannot add user. User is already a member of 'portal-migrated'");
+                    return err(
+                        400,
+                        "Cannot add user. User is already a member of 'portal-migrated'",
+                    );
                 }
                 list.push(acc);
-                HttpResponse::new(201, json!({"name": "portal-migrated", "groupId": GROUP}).to_string())
+                HttpResponse::new(
+                    201,
+                    json!({"name": "portal-migrated", "groupId": GROUP}).to_string(),
+                )
             }
             ("POST", "/rest/api/3/issue/SUP-1/comment") => {
                 self.comments.borrow_mut().push(body.clone());
-                HttpResponse::new(201, json!({"id": format!("{}", 10000 + self.comments.borrow().len())}).to_string())
+                HttpResponse::new(
+                    201,
+                    json!({"id": format!("{}", 10000 + self.comments.borrow().len())}).to_string(),
+                )
             }
-            ("GET", "/rest/api/3/issue/SUP-1/comment") => ok(json!({"comments": self.comments.borrow().clone()})),
+            ("GET", "/rest/api/3/issue/SUP-1/comment") => {
+                ok(json!({"comments": self.comments.borrow().clone()}))
+            }
             _ => err(501, &format!("no fake route for {} {}", req.method, path)),
         }
     }
@@ -258,10 +335,16 @@ impl Transport for Tenant {
                 }
                 Ok(r)
             }
-            Some(FaultKind::Reset) => Err(TransportError { code: "ECONNRESET".into(), message: "socket hang up".into() }),
+            Some(FaultKind::Reset) => Err(TransportError {
+                code: "ECONNRESET".into(),
+                message: "socket hang up".into(),
+            }),
             Some(FaultKind::CommitDrop) => {
                 let _ = self.handle(&req);
-                Err(TransportError { code: "ECONNRESET".into(), message: "socket hang up".into() })
+                Err(TransportError {
+                    code: "ECONNRESET".into(),
+                    message: "socket hang up".into(),
+                })
             }
             None => Ok(self.handle(&req)),
         };
@@ -299,12 +382,25 @@ pub struct Env {
 
 impl Env {
     pub fn new(tenant: Tenant) -> Self {
-        Env { tenant, clock: VirtualClock::new(), journal: MemoryJournal::default() }
+        Env {
+            tenant,
+            clock: VirtualClock::new(),
+            journal: MemoryJournal::default(),
+        }
     }
     pub fn host(&self) -> Host<'_> {
-        Host { transport: &self.tenant, clock: &self.clock, journal: &self.journal, progress: &NoProgress }
+        Host {
+            transport: &self.tenant,
+            clock: &self.clock,
+            journal: &self.journal,
+            progress: &NoProgress,
+        }
     }
-    pub fn run(&self, settings: &portal_migrate::Settings, req: Value) -> portal_migrate::Result<portal_migrate::Outcome> {
+    pub fn run(
+        &self,
+        settings: &portal_migrate::Settings,
+        req: Value,
+    ) -> portal_migrate::Result<portal_migrate::Outcome> {
         let req = portal_migrate::MigrationRequest::from_value(req).unwrap();
         futures::executor::block_on(portal_migrate::run(settings, req, &self.host()))
     }
