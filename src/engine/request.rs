@@ -44,12 +44,7 @@ pub struct DirectoryFilter {
 
 impl MigrationRequest {
     pub fn from_value(v: serde_json::Value) -> Result<Self> {
-        let text = v.to_string();
-        let de = &mut serde_json::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            Error::request(format!("$.{path}: {}", e.into_inner()))
-        })
+        serde_json::from_str(&v.to_string()).map_err(|e| Error::request(e.to_string()))
     }
 
     pub fn validate(&self, default_companies: &[String]) -> Result<()> {

@@ -93,12 +93,11 @@ impl Transport for JsTransport {
                 message: describe(&e).1,
             })?;
             match call(&self.0, &JsValue::NULL, &[arg]).await {
-                Ok(v) => {
-                    serde_wasm_bindgen::from_value::<HttpResponse>(v).map_err(|e| TransportError {
+                Ok(v) => super::interop::decode_js::<HttpResponse>(&v, "host fetch result")
+                    .map_err(|message| TransportError {
                         code: "BAD_RESPONSE".into(),
-                        message: format!("host fetch returned {e}"),
-                    })
-                }
+                        message,
+                    }),
                 Err(e) => {
                     let (code, message) = describe(&e);
                     Err(TransportError { code, message })
@@ -193,8 +192,7 @@ impl Journal for JsJournal {
     ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
         Box::pin(async move {
             let v = self.invoke("list", &[prefix.into()]).await?;
-            serde_wasm_bindgen::from_value::<Vec<(String, String)>>(v)
-                .map_err(|e| format!("journal.list returned {e}"))
+            super::interop::decode_js::<Vec<(String, String)>>(&v, "journal.list result")
         })
     }
 }

@@ -5,19 +5,29 @@ use crate::error::Error;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-/// A JS value as JSON (`undefined`/`null` become `{}`).
+/// A JS value as JSON (`undefined`/`null` become `{}`). Crosses as JSON text: serde-wasm-bindgen's
+/// deserializer added ~tens of KB per type to the wasm for no gain on these small objects.
 pub fn from_js(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(serde_json::Value::Object(Default::default()));
     }
-    serde_wasm_bindgen::from_value(v.clone())
+    let text = js_sys::JSON::stringify(v)
+        .map_err(|_| plain_error("REQUEST", &format!("{what}: not JSON-shaped"), None))?;
+    serde_json::from_str(&String::from(text))
         .map_err(|e| plain_error("REQUEST", &format!("{what}: {e}"), None))
 }
 
-/// Plain objects, never `Map`s (serde-wasm-bindgen's default for maps).
+/// Decodes a JS value into `T` through JSON.
+pub fn decode_js<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(v).map_err(|_| format!("{what}: not JSON-shaped"))?;
+    serde_json::from_str(&String::from(text)).map_err(|e| format!("{what}: {e}"))
+}
+
+/// Plain objects, never `Map`s.
 pub fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| plain_error("INTERNAL", &e.to_string(), None))
+    let text =
+        serde_json::to_string(v).map_err(|e| plain_error("INTERNAL", &e.to_string(), None))?;
+    js_sys::JSON::parse(&text)
 }
 
 pub fn js_error(e: &Error) -> JsValue {
