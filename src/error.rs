@@ -46,7 +46,11 @@ impl Error {
     /// Whether running the job again (later) can fix this failure.
     pub fn retryable(&self) -> bool {
         match self {
-            Error::Api { status, .. } => *status == 429 || *status >= 500 || *status == 404,
+            // A new account not yet visible (§13) appears later; any other 404 stays.
+            Error::Api {
+                op: "visibility", ..
+            } => true,
+            Error::Api { status, .. } => *status == 429 || *status >= 500,
             Error::Transport { .. } | Error::Journal { .. } => true,
             _ => false,
         }

@@ -64,7 +64,7 @@ fn classify(message: String) -> Option<Granted> {
         || m.contains("already granted")
     {
         Some(Granted::AlreadyGranted)
-    } else if m.contains("guest") && m.contains("space") {
+    } else if m.contains("guest") || (m.contains("space") && m.contains("assigned")) {
         Some(Granted::GuestHasOtherSpace(message))
     } else if m.contains("not found") || m.contains("no user") {
         Some(Granted::NotFound(message))

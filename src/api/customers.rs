@@ -99,8 +99,9 @@ pub struct LocalCustomer {
     pub display_name: Option<String>,
 }
 
-/// Pages by a short page: no total or isLast is known for this endpoint (§13).
-pub fn parse_list(resp: &HttpResponse, start: u64, max: u32) -> Result<Page<LocalCustomer>> {
+/// No total or isLast is known for this endpoint, and the service may cap `max-results` silently, so
+/// only an empty page ends the listing (§13).
+pub fn parse_list(resp: &HttpResponse, start: u64) -> Result<Page<LocalCustomer>> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct R {
@@ -108,12 +109,7 @@ pub fn parse_list(resp: &HttpResponse, start: u64, max: u32) -> Result<Page<Loca
         local_customers: Vec<LocalCustomer>,
     }
     let r: R = decode("customers.list", Surface::Admin, resp)?;
-    Ok(Page::offset(
-        r.local_customers,
-        start,
-        Some(max as u64),
-        None,
-    ))
+    Ok(Page::offset(r.local_customers, start, None, None))
 }
 
 #[cfg(test)]
@@ -184,13 +180,13 @@ mod tests {
     }
 
     #[test]
-    fn list_pages_until_a_short_page() {
+    fn list_pages_until_an_empty_page_as_max_results_may_be_capped() {
         let body =
             r#"{"localCustomers":[{"username":"qm:1","emailAddress":"a@b.c","displayName":"A"}]}"#;
-        let p = parse_list(&HttpResponse::new(200, body), 0, 1).unwrap();
-        assert_eq!(p.next_offset(), Some(1));
-        let p = parse_list(&HttpResponse::new(200, body), 0, 50).unwrap();
-        assert_eq!(p.next_offset(), None);
+        let p = parse_list(&HttpResponse::new(200, body), 7).unwrap();
+        assert_eq!(p.next_offset(), Some(8));
         assert_eq!(p.items[0].email_address.as_deref(), Some("a@b.c"));
+        let p = parse_list(&HttpResponse::new(200, r#"{"localCustomers":[]}"#), 8).unwrap();
+        assert_eq!(p.next_offset(), None);
     }
 }

@@ -296,7 +296,7 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
                     RetryClass::Safe,
                 )
                 .await?;
-            let page = customers::parse_list(&r, start, DIRECTORY_PAGE)?;
+            let page = customers::parse_list(&r, start)?;
             let next = page.next_offset();
             for c in page.items {
                 let email = c.email_address.clone().filter(|e| !e.is_empty());
