@@ -240,6 +240,12 @@ impl Config {
         }
         let mut space_permissions = Vec::new();
         if let Some(c) = &self.confluence {
+            if c.mode == SpaceMode::Graphql && !c.permissions.is_empty() {
+                return Err(Error::config(
+                    "$.confluence.permissions",
+                    "graphql mode grants the guest VIEW_SPACE only; extra permissions need mode \"rest\"",
+                ));
+            }
             for (i, p) in c.permissions.iter().enumerate() {
                 space_permissions.push(permission(&format!("$.confluence.permissions[{i}]"), p)?);
             }

@@ -40,7 +40,9 @@ fn failed(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Chec
 }
 
 /// Runs every check it can; a failed prerequisite (site, credentials) ends the list early.
-pub async fn doctor(s: &Settings, host: &Host<'_>) -> Vec<Check> {
+/// `company` picks the company whose customers and space are checked (default: the config's first
+/// `companies` entry); without one, those checks are skipped rather than guessed.
+pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec<Check> {
     let client = Client::new(
         host.transport,
         host.clock,
@@ -127,13 +129,13 @@ pub async fn doctor(s: &Settings, host: &Host<'_>) -> Vec<Check> {
     };
     let urls = Urls::new(site, &s.admin_url, &s.api_url, &cloud_id, &workspace);
 
-    let company = s
-        .config
-        .companies
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "DOCTOR-CHECK".into());
-    let query = assets::substitute(&s.config.assets.customer_query, "company", &company);
+    let company = company
+        .map(str::to_string)
+        .or_else(|| s.config.companies.first().cloned());
+    let probe = company
+        .clone()
+        .unwrap_or_else(|| "portal-migrate-doctor".into());
+    let query = assets::substitute(&s.config.assets.customer_query, "company", &probe);
     let mut first: Option<assets::SearchPage> = None;
     match query {
         Err(e) => out.push(failed(
@@ -165,6 +167,16 @@ pub async fn doctor(s: &Settings, host: &Host<'_>) -> Vec<Check> {
         },
     }
 
+    let skip = |name: &str| {
+        pass(
+            name,
+            "skipped: give a company (doctor --company KEY) to check it",
+        )
+    };
+    let first = first.filter(|p| !p.page.items.is_empty() || !p.type_attributes.is_empty());
+    if company.is_none() || first.is_none() {
+        out.push(skip("attribute portalAccountAttribute"));
+    }
     if let Some(page) = &first {
         let cfg = &s.config.assets;
         let type_id = page.page.items.first().and_then(|o| o.type_id().cloned());
@@ -281,8 +293,11 @@ pub async fn doctor(s: &Settings, host: &Host<'_>) -> Vec<Check> {
         )),
     }
 
-    if s.config.assets.company_query.is_some() {
-        match crate::engine::space_for(&ctx, Some(&company)).await {
+    if s.config.assets.company_query.is_some() && company.is_none() {
+        out.push(skip("Confluence space visible"));
+    }
+    if let (Some(company), true) = (&company, s.config.assets.company_query.is_some()) {
+        match crate::engine::space_for(&ctx, Some(company)).await {
             Ok(Some(key)) => match ctx
                 .client
                 .send(

@@ -334,3 +334,30 @@ fn explicit_customers_by_email_and_id_are_processed_once() {
         Some("100")
     );
 }
+
+#[test]
+fn a_customer_named_by_company_and_email_keeps_its_company() {
+    let t = Tenant::with_customers(3, "ACME");
+    let email = t.customers.borrow()[1].email.clone();
+    let env = Env::new(t);
+    let out = env
+        .run(
+            &config(json!({})),
+            json!({"companies": ["ACME"], "customers": [email.clone()]}),
+        )
+        .unwrap();
+    assert_eq!(out.report.customers.len(), 3);
+    let row = out
+        .report
+        .customers
+        .iter()
+        .find(|c| c.email.as_deref() == Some(email.as_str()))
+        .unwrap();
+    assert_eq!(row.company.as_deref(), Some("ACME"));
+    assert_eq!(row.source, "company:ACME");
+    assert_eq!(
+        env.tenant.count("/user/search"),
+        0,
+        "the explicit duplicate is dropped before it is checked"
+    );
+}

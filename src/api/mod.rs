@@ -69,7 +69,9 @@ pub fn error_message(body: &str) -> String {
         if let Some(a) = v.pointer("/data/errors").and_then(|a| a.as_array()) {
             for e in a {
                 if let Some(t) = e.pointer("/message/translation").and_then(|m| m.as_str()) {
-                    parts.push(t.to_string());
+                    if !parts.iter().any(|p| p.contains(t)) {
+                        parts.push(t.to_string());
+                    }
                 }
             }
         }
@@ -131,6 +133,8 @@ mod tests {
         );
         assert_eq!(error_message("<html>oops</html>"), "<html>oops</html>");
         assert_eq!(error_message(""), "(empty body)");
+        let twice = r#"{"data":{"errors":[{"message":{"key":"k","translation":"guest has a space: A"}}]},"message":"Ex: guest has a space: A"}"#;
+        assert_eq!(error_message(twice), "Ex: guest has a space: A");
     }
 
     #[test]

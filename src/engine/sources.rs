@@ -354,15 +354,26 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
     Ok(dedupe(work))
 }
 
-/// Keeps the first work item per customer reference; items without a reference are all kept.
+/// Keeps the first work item per customer: the same Assets object, or the same id or email, counts
+/// once. Company sources come first, so a customer also named explicitly keeps its company (and space).
 fn dedupe(work: Vec<Work>) -> Vec<Work> {
-    let mut seen = HashSet::new();
+    let mut objects = HashSet::new();
+    let mut refs = HashSet::new();
     work.into_iter()
-        .filter(|w| match &w.reference {
-            None => true,
-            Some(CustomerRef::Portal(p)) => seen.insert(p.0.clone()),
-            Some(CustomerRef::Account(a)) => seen.insert(a.0.clone()),
-            Some(CustomerRef::Email(e)) => seen.insert(e.to_ascii_lowercase()),
+        .filter(|w| {
+            let Some(reference) = &w.reference else {
+                return true;
+            };
+            if let Some(a) = &w.asset {
+                if !objects.insert(a.object.0.clone()) {
+                    return false;
+                }
+            }
+            refs.insert(match reference {
+                CustomerRef::Portal(p) => p.0.clone(),
+                CustomerRef::Account(a) => a.0.clone(),
+                CustomerRef::Email(e) => e.to_ascii_lowercase(),
+            })
         })
         .collect()
 }

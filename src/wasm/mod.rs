@@ -52,11 +52,16 @@ pub fn report_csv(report: JsValue) -> Result<String, JsValue> {
 
 /// Read-only checks of a config against the site: `{checks: [{name, ok, detail, fix?}], ok}`.
 #[wasm_bindgen(js_name = doctor)]
-pub async fn doctor(config: JsValue, host: JsValue) -> Result<JsValue, JsValue> {
+pub async fn doctor(config: JsValue, host: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let company = from_js(&options, "options")?
+        .get("company")
+        .and_then(|c| c.as_str())
+        .map(str::to_string);
     let settings = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
     let adapters = host::Adapters::new(&host)?;
     let memory = MemoryJournal::default();
-    let checks = crate::doctor::doctor(&settings, &adapters.host(&memory)).await;
+    let checks =
+        crate::doctor::doctor(&settings, &adapters.host(&memory), company.as_deref()).await;
     let ok = checks.iter().all(|c| c.ok);
     to_js(&serde_json::json!({ "ok": ok, "checks": checks }))
 }
