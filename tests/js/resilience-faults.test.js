@@ -227,7 +227,7 @@ const gaps = (list) => list.slice(1).map((x, i) => x.at - list[i].at);
 // (src/engine/customer.rs migrate_single: `continue` with no sleep). design.md: "honour Retry-After;
 // back off with jitter". Against an overloaded admin gateway this hammers the one irreversible call.
 test("migrate answered 503 with Retry-After: 1 is not resent before a second has passed", {
-  todo: "core bug: migrate_single resends after a 5xx without honouring Retry-After (gap ~10 ms)",
+  todo: "core bug: migrate_single resends after a 5xx without honouring Retry-After (gap of 1–3 ms)",
 }, async () => {
   const list = await migrateTimeline([{ surface: "admin", method: "PUT", kind: "503", count: 2, retryAfter: 1 }]);
   assert.deepEqual(list.map((x) => x.status), [503, 503, 200]);
@@ -235,7 +235,7 @@ test("migrate answered 503 with Retry-After: 1 is not resent before a second has
 });
 
 test("migrate answered 500 is resent only after a backoff (baseDelayMs 1000 → at least 700 ms)", {
-  todo: "core bug: migrate_single resends after a 5xx with no backoff (gap ~10 ms)",
+  todo: "core bug: migrate_single resends after a 5xx with no backoff (gap of 1–3 ms)",
 }, async () => {
   const list = await migrateTimeline([{ surface: "admin", method: "PUT", kind: "500", count: 2 }], { baseDelayMs: 1000 });
   assert.deepEqual(list.map((x) => x.status), [500, 500, 200]);
