@@ -117,6 +117,10 @@ impl<'a> Client<'a> {
             .map(|(s, n)| (s.to_string(), *n))
             .collect()
     }
+    /// Counts a retry made outside `send` (a migrate resent after reconciliation).
+    pub fn count_retry(&self) {
+        self.retries.set(self.retries.get() + 1);
+    }
     pub fn retries(&self) -> u64 {
         self.retries.get()
     }

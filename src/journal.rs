@@ -115,6 +115,12 @@ pub fn customer_key(portal_id: &str) -> String {
     format!("customer/{portal_id}")
 }
 
+/// `account/{accountId}` → the portal id it was migrated from, so a job that meets the new id (in
+/// Assets, after a crash) finds the customer's record.
+pub fn account_key(account_id: &str) -> String {
+    format!("account/{account_id}")
+}
+
 /// Typed access over a host journal; a storage failure stops the job (`Error::Journal`).
 pub struct Records<'a> {
     pub journal: &'a dyn Journal,
@@ -150,6 +156,23 @@ impl Records<'_> {
             .map_err(|m| Error::Journal {
                 message: format!("put {key}: {m}"),
             })
+    }
+
+    /// Writes a customer record, and on migration the account → portal id index after it.
+    pub async fn put_customer(&self, rec: &CustomerRecord) -> Result<()> {
+        self.put(&customer_key(&rec.portal_account_id), rec).await?;
+        if let (Stage::Migrated, Some(a)) = (rec.stage, &rec.account_id) {
+            self.put(&account_key(a), &rec.portal_account_id).await?;
+        }
+        Ok(())
+    }
+
+    /// The record of the customer that `account_id` was migrated from, if this journal saw it.
+    pub async fn customer_of_account(&self, account_id: &str) -> Result<Option<CustomerRecord>> {
+        match self.get::<String>(&account_key(account_id)).await? {
+            Some(portal) => self.get(&customer_key(&portal)).await,
+            None => Ok(None),
+        }
     }
 
     pub async fn list<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>> {

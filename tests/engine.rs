@@ -361,3 +361,43 @@ fn a_customer_named_by_company_and_email_keeps_its_company() {
         "the explicit duplicate is dropped before it is checked"
     );
 }
+
+#[test]
+fn a_resumed_job_reports_its_own_migrations_with_their_portal_ids() {
+    let env = Env::new(Tenant::with_customers(3, "ACME"));
+    let cfg = config(json!({}));
+    let first = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    // A crash before the job's final record: the job stays unfinished while Assets already holds the
+    // new ids.
+    let key = format!("job/{}", first.report.job_id);
+    let job = env.journal.entries.borrow()[&key].replace("\"finished\":true", "\"finished\":false");
+    env.journal.entries.borrow_mut().insert(key, job);
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 3, "{:?}", out.report.customers);
+    assert!(out.report.customers.iter().all(|c| c
+        .portal_account_id
+        .as_deref()
+        .is_some_and(|p| p.starts_with("qm:"))));
+    assert_eq!(out.report.stats.migrate_calls, 0);
+}
+
+#[test]
+fn a_migrate_resent_after_a_server_error_waits_for_retry_after() {
+    let t = Tenant::with_customers(1, "ACME");
+    t.faults.borrow_mut().push(Fault {
+        pattern: "migrate-to-atlassian".into(),
+        count: 1,
+        kind: FaultKind::Status(503, Some(3)),
+    });
+    let env = Env::new(t);
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
+    assert_eq!(out.report.totals.migrated, 1);
+    assert!(
+        env.clock.slept.get() >= 3_000,
+        "slept {}",
+        env.clock.slept.get()
+    );
+    assert_eq!(out.report.stats.retries, 1);
+}

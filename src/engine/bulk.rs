@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::api::customers;
 use crate::error::{Error, Result};
 use crate::ids::PortalCustomerId;
-use crate::journal::{customer_key, CustomerRecord, Stage};
+use crate::journal::{CustomerRecord, Stage};
 use crate::report::{CustomerReport, Outcome, Status};
 use crate::retry::RetryClass;
 use futures::StreamExt;
@@ -208,5 +208,5 @@ async fn put(
         status: None,
         updated_ms: ctx.now(),
     };
-    ctx.records.put(&customer_key(id.as_str()), &rec).await
+    ctx.records.put_customer(&rec).await
 }

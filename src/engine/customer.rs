@@ -169,8 +169,12 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
     };
     let record: Option<CustomerRecord> = match reference {
         CustomerRef::Portal(p) => ctx.records.get(&customer_key(p.as_str())).await?,
-        _ => None,
+        CustomerRef::Account(a) => ctx.records.customer_of_account(a.as_str()).await?,
+        CustomerRef::Email(_) => None,
     };
+    if rep.portal_account_id.is_none() {
+        rep.portal_account_id = record.as_ref().map(|r| r.portal_account_id.clone());
+    }
     // Finished earlier in this same (unfinished) job: report it without calling Atlassian again.
     if let Some(r) = &record {
         if r.stage == Stage::Complete && r.job_id == ctx.job_id && ctx.continuing {
@@ -469,7 +473,7 @@ async fn journal_stage(
         status: None,
         updated_ms: ctx.now(),
     };
-    ctx.records.put(&key, &rec).await
+    ctx.records.put_customer(&rec).await
 }
 
 /// The journaled single migrate. `Ok(None)` in a dry run.
@@ -487,7 +491,8 @@ async fn migrate_single(
         .await
         .map_err(&e)?;
     let mut last_error = None;
-    for _ in 0..ctx.s.config.retry.max_attempts.max(1) {
+    let mut waited = 0u64;
+    for attempt in 1..=ctx.s.config.retry.max_attempts.max(1) {
         ctx.migrate_calls.set(ctx.migrate_calls.get() + 1);
         let sent = ctx
             .client
@@ -497,6 +502,8 @@ async fn migrate_single(
                 RetryClass::Never,
             )
             .await;
+        // The answer's wait hint, kept for a resend after reconciliation.
+        let answer = sent.as_ref().ok().cloned();
         let outcome = sent.and_then(|r| customers::parse_migrate(&r));
         let account = match outcome {
             Ok(customers::Migrated::Done(Some(a))) => Some(a),
@@ -530,8 +537,35 @@ async fn migrate_single(
             Err(err) if ambiguous(&err) => match reconcile(ctx, id, email).await.map_err(&e)? {
                 Some(a) => Some(a),
                 None => {
+                    // Still a portal-only customer: resending is safe, after the same back-off
+                    // (and Retry-After) as any other retry.
+                    let outcome = match &answer {
+                        Some(r) => Ok(r),
+                        None => Err(&crate::http::TransportError {
+                            code: "LOST".into(),
+                            message: err.to_string(),
+                        }),
+                    };
+                    let verdict = crate::retry::decide(
+                        &ctx.s.config.retry,
+                        RetryClass::Safe,
+                        crate::http::Surface::Admin,
+                        attempt,
+                        outcome,
+                        ctx.now(),
+                        waited,
+                        ctx.host.clock.random(),
+                    );
                     last_error = Some(err);
-                    continue;
+                    match verdict {
+                        crate::retry::Verdict::Retry { wait_ms, .. } => {
+                            ctx.client.count_retry();
+                            ctx.host.clock.sleep(wait_ms).await;
+                            waited += wait_ms;
+                            continue;
+                        }
+                        _ => break,
+                    }
                 }
             },
             Err(err) => return Err(e(err)),
@@ -608,7 +642,7 @@ pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<
             status: Some(rep.status.as_str().into()),
             updated_ms: ctx.now(),
         };
-        ctx.records.put(&key, &rec).await?;
+        ctx.records.put_customer(&rec).await?;
     }
     Ok(state.rep)
 }
