@@ -12,7 +12,7 @@ import {
 } from "./helpers/pipeline.js";
 
 const EXTRA = { confluence: { permissions: ["create/page"] } };
-const GRAPHQL = { confluence: { permissions: ["create/page"], mode: "graphql" } };
+const GRAPHQL = { confluence: { permissions: [], mode: "graphql" } };
 const GUEST_ERROR = /Cannot grant space permission: guest already has a space assigned: (\w+)/;
 
 let sim;
@@ -124,9 +124,7 @@ test("a guest who already has another space: that customer fails at space naming
   assert.equal(routeCount(after, "POST addSpacePermission"), 1 + 4 * 2);
 });
 
-test("the guest failure message states the reason once", {
-  todo: "BUG (core, src/api/mod.rs error_message): the Confluence v1 envelope's `message` and `data.errors[].message.translation` are both appended, so the reason appears twice in the report, CSV and issue comment",
-}, async () => {
+test("the guest failure message states the reason once", async () => {
   const before = await simState(sim);
   const email = portalObjects(before, "GLOBEX")[1].attributes.Email;
   const { accountId } = await ctl(sim, "POST", "users", { email });
@@ -216,14 +214,12 @@ test("graphql mode: a guest with another space fails at space (errors on a 200 a
   for (const o of objects.slice(1)) assertPipelineDone(after, o, { space: "INI" });
 });
 
-test("graphql mode also grants the configured extra permissions (create/page)", {
-  todo: "BUG? (core, src/engine/customer.rs grant_all + src/api/confluence.rs grant_graphql): in graphql mode only VIEW_SPACE is sent; confluence.permissions is accepted by validation and silently ignored",
-}, async () => {
-  const before = await simState(sim);
-  await migrate({ companies: ["INITECH"] }, pipelineConfig(sim, GRAPHQL), makeHost(sim));
-  const after = await simState(sim);
-  for (const o of portalObjects(before, "INITECH")) {
-    const account = migrationsOf(after, o.attributes["Portal Account"])[0].accountId;
-    assert.deepEqual(permissionsOf(after, "INI", account), ["read/space", "create/page"]);
-  }
+test("graphql mode with extra permissions is a config error naming the path (it grants VIEW_SPACE only)", async () => {
+  const config = pipelineConfig(sim, { confluence: { permissions: ["create/page"], mode: "graphql" } });
+  await assert.rejects(migrate({ companies: ["INITECH"] }, config, makeHost(sim)), (err) => {
+    assert.equal(err.code, "CONFIG");
+    assert.equal(err.path, "$.confluence.permissions");
+    assert.equal(err.message, 'config $.confluence.permissions: graphql mode grants the guest VIEW_SPACE only; extra permissions need mode "rest"');
+    return true;
+  });
 });
