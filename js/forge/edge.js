@@ -1,0 +1,248 @@
+// The untrusted edge of the Forge web trigger and the Worker endpoint: caller authentication, body
+// limits, JSON parsing, error bodies, and the host `fetch` that adds the Atlassian credentials.
+//
+// Host-neutral on purpose (Web APIs only: crypto.subtle, TextEncoder, fetch, AbortSignal), so the
+// Forge host (Node 22+) and the Worker host (workerd) share one implementation of the security
+// checks. It belongs with the hosts, not in js/core: it decides nothing about migrations.
+
+/** Request bodies above this are refused with 413 before parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Header carrying `sha256=<hex HMAC-SHA256 of the raw body>` (the GitHub webhook convention). */
+export const SIGNATURE_HEADER = "x-portal-migrate-signature";
+
+/** An error that becomes an HTTP answer: `{error: {code, message}}` with `status`. */
+export class HttpError extends Error {
+  constructor(status, code, message, headers = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+export function errorBody(code, message, extra = {}) {
+  return { error: { code, message, ...extra } };
+}
+
+const encoder = new TextEncoder();
+
+export function byteLength(text) {
+  return typeof text === "string" ? encoder.encode(text).length : text?.byteLength ?? 0;
+}
+
+/**
+ * Authenticates a caller. Accepts either
+ *  - `Authorization: Bearer <token>` equal to `secrets.token`, or
+ *  - `X-Portal-Migrate-Signature: sha256=<hex>` equal to HMAC-SHA256(secrets.hmacSecret, raw body).
+ * Both comparisons are constant-time. With neither secret configured every request is refused
+ * (503): an unauthenticated migration endpoint must never exist by accident.
+ * `headers` is a plain object with lower-case names and string values.
+ */
+export async function authenticate({ headers, body, secrets }) {
+  const token = nonEmpty(secrets?.token);
+  const hmacSecret = nonEmpty(secrets?.hmacSecret);
+  if (!token && !hmacSecret) {
+    throw new HttpError(503, "NOT_CONFIGURED",
+      "no caller secret is configured (set PORTAL_MIGRATE_TOKEN or PORTAL_MIGRATE_HMAC_SECRET); refusing every request");
+  }
+  const signature = headers[SIGNATURE_HEADER];
+  if (signature !== undefined && hmacSecret) {
+    if (await verifyHmac(hmacSecret, body ?? "", signature)) return { scheme: "hmac" };
+    throw unauthorized("the request signature does not match the body");
+  }
+  const auth = headers.authorization;
+  if (auth !== undefined && token) {
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+    if (m && await timingSafeEqualText(m[1], token)) return { scheme: "bearer" };
+    throw unauthorized("the bearer token is not valid");
+  }
+  throw unauthorized(token
+    ? "missing credentials: send Authorization: Bearer <token>"
+    : `missing credentials: send ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>`);
+}
+
+function unauthorized(message) {
+  return new HttpError(401, "UNAUTHORIZED", message, { "www-authenticate": 'Bearer realm="portal-migrate"' });
+}
+
+function nonEmpty(v) {
+  return typeof v === "string" && v.length > 0 ? v : null;
+}
+
+/**
+ * Constant-time string equality: both sides are hashed first, so the comparison always runs over
+ * 32 bytes and leaks neither the content nor the length of the secret.
+ */
+export async function timingSafeEqualText(a, b) {
+  const [x, y] = await Promise.all([sha256(a), sha256(b)]);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+async function sha256(text) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(String(text))));
+}
+
+/** `sha256=<64 hex>` checked with crypto.subtle.verify (constant-time in both runtimes). */
+export async function verifyHmac(secret, body, header) {
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(String(header).trim());
+  if (!m) return false;
+  const sig = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) sig[i] = parseInt(m[1].slice(2 * i, 2 * i + 2), 16);
+  const key = await hmacKey(secret, ["verify"]);
+  const data = typeof body === "string" ? encoder.encode(body) : body;
+  return crypto.subtle.verify("HMAC", key, sig, data);
+}
+
+/** `sha256=<hex>` for a body: what a caller (or a test) sends in X-Portal-Migrate-Signature. */
+export async function signBody(secret, body) {
+  const key = await hmacKey(secret, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
+  return "sha256=" + [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function hmacKey(secret, usages) {
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, usages);
+}
+
+/** Refuses a declared or actual body size above MAX_BODY_BYTES (413). */
+export function checkSize({ contentLength, text }) {
+  const declared = contentLength === undefined || contentLength === null || contentLength === "" ? null : Number(contentLength);
+  if (declared !== null && Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge(declared);
+  if (text !== undefined) {
+    const n = byteLength(text);
+    if (n > MAX_BODY_BYTES) throw tooLarge(n);
+  }
+}
+
+export function tooLarge(n) {
+  return new HttpError(413, "BODY_TOO_LARGE", `the body is ${n} bytes; the limit is ${MAX_BODY_BYTES} bytes (64 KiB)`);
+}
+
+/**
+ * Parses a start body: `{request: {...}, mode?: "auto" | "inline" | "queue"}`. The request's own
+ * fields are the core's to validate (its errors come back as 400 REQUEST).
+ */
+export function parseStartBody(text, contentType) {
+  if (contentType && !/^application\/json\b/i.test(contentType.trim())) {
+    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json, got ${JSON.stringify(contentType)}`);
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, "MALFORMED_JSON", `the body is not valid JSON: ${e.message}`);
+  }
+  if (!isPlainObject(body)) throw new HttpError(400, "BAD_BODY", "the body must be a JSON object: {\"request\": {...}}");
+  const unknown = Object.keys(body).filter((k) => k !== "request" && k !== "mode");
+  if (unknown.length) throw new HttpError(400, "BAD_BODY", `unknown field ${JSON.stringify(unknown[0])}; expected {"request": {...}, "mode"?: "auto"|"inline"|"queue"}`);
+  if (!isPlainObject(body.request)) throw new HttpError(400, "BAD_BODY", "\"request\" must be an object, e.g. {\"request\": {\"companies\": [\"ACME\"]}}");
+  const mode = body.mode ?? "auto";
+  if (!["auto", "inline", "queue"].includes(mode)) throw new HttpError(400, "BAD_BODY", "\"mode\" must be \"auto\", \"inline\" or \"queue\"");
+  if ("deadlineMs" in body.request) throw new HttpError(400, "BAD_BODY", "\"request.deadlineMs\" is set by the host, not by the caller");
+  return { request: body.request, mode };
+}
+
+export function isPlainObject(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** A job id as the core makes them (and as a caller may give one): safe in keys and paths. */
+export function isJobId(id) {
+  return typeof id === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(id);
+}
+
+/** HTTP status for an error thrown by the core (see HACKING.md "errors"). */
+export function statusForCoreError(err) {
+  switch (err?.code) {
+    case "REQUEST": return 400;
+    case "CONFIG": return 500;
+    case "RATE_LIMITED": return 503;
+    case "ATLASSIAN_API":
+    case "TRANSPORT":
+    case "DECODE": return 502;
+    case "JOURNAL": return 503;
+    default: return 500;
+  }
+}
+
+/** The JSON error body for any thrown value; never includes a stack or a secret. */
+export function describeError(err) {
+  if (err instanceof HttpError) return { status: err.status, headers: err.headers, body: errorBody(err.code, err.message) };
+  const extra = {};
+  if (err?.path) extra.path = err.path;
+  if (typeof err?.retryable === "boolean") extra.retryable = err.retryable;
+  if (err?.surface) extra.surface = err.surface;
+  return {
+    status: statusForCoreError(err),
+    headers: {},
+    body: errorBody(err?.code ?? "INTERNAL", String(err?.message ?? err), extra),
+  };
+}
+
+/** Lower-cases header names; joins repeated values (Forge gives `{name: [values]}`). */
+export function normaliseHeaders(headers) {
+  const out = {};
+  if (!headers || typeof headers !== "object") return out;
+  const entries = typeof headers.forEach === "function" && !Array.isArray(headers) && typeof headers.entries === "function"
+    ? [...headers.entries()]
+    : Object.entries(headers);
+  for (const [k, v] of entries) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
+  return out;
+}
+
+/**
+ * host.fetch for the core (HACKING.md): one request, redirects never followed, a timeout, and the
+ * Basic credentials only for the configured Atlassian origins (siteUrl, adminUrl, apiUrl). Any
+ * other origin (a URL taken from an answer) gets no Authorization header at all.
+ *   fetchImpl: the platform's fetch (Forge: @forge/api fetch, checked against the egress list;
+ *   Worker: the global fetch).
+ */
+export function createAtlassianFetch({ fetchImpl, credentials, urls, timeoutMs = 60_000 }) {
+  if (!credentials?.email || !credentials?.apiToken) throw new Error("createAtlassianFetch: credentials {email, apiToken} are required");
+  const authorization = "Basic " + base64(`${credentials.email}:${credentials.apiToken}`);
+  const origins = new Set([urls.siteUrl, urls.adminUrl, urls.apiUrl].filter(Boolean).map((u) => new URL(u).origin));
+  return async function hostFetch({ method, url, headers = {}, body }) {
+    const h = {};
+    for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() !== "authorization") h[k] = v;
+    let origin;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      throw transportError("BAD_URL", `${method} ${url}: not a URL`);
+    }
+    if (origins.has(origin)) h.authorization = authorization;
+    let res;
+    try {
+      res = await fetchImpl(url, {
+        method,
+        headers: h,
+        body: body ?? undefined,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      const timeout = e?.name === "TimeoutError" || e?.cause?.name === "TimeoutError";
+      const code = timeout ? "TIMEOUT" : e?.cause?.code ?? e?.code ?? "FETCH";
+      throw transportError(code, `${method} ${origin}: ${timeout ? "timed out" : e?.cause?.message ?? e?.message ?? String(e)}`);
+    }
+    const out = {};
+    res.headers.forEach((v, k) => { out[k.toLowerCase()] = v; });
+    return { status: res.status, headers: out, body: await res.text() };
+  };
+}
+
+function transportError(code, message) {
+  const err = new Error(message);
+  err.code = code;
+  return err;
+}
+
+/** UTF-8 safe base64 (btoa only takes Latin-1). */
+export function base64(text) {
+  let bin = "";
+  for (const b of encoder.encode(text)) bin += String.fromCharCode(b);
+  return btoa(bin);
+}

@@ -1,0 +1,290 @@
+// The Forge app's handlers: product event trigger, workflow post function, Automation action, web
+// trigger and queue consumer. Each turns its event into a MigrationRequest and hands it to the job
+// runner (js/forge/jobs.js); the core decides everything else.
+//
+//   const h = createHandlers({ platform, core });   // platform: js/forge/platform.js (or a fake)
+//   export const onIssueUpdated = h.onIssueUpdated; ...
+//
+// Settings (read per invocation, KVS first, then the app's environment variables):
+//   config          KVS "settings:config" (object or JSON text) | PORTAL_MIGRATE_CONFIG (JSON text)
+//   trigger status  KVS "settings:triggerStatus" | PORTAL_MIGRATE_TRIGGER_STATUS (name or status id)
+// Secrets (encrypted variables: `forge variables set --encrypt NAME value`, then `forge deploy`):
+//   ATLASSIAN_EMAIL, ATLASSIAN_API_TOKEN   the org admin's account: Basic auth for every product call
+//   PORTAL_MIGRATE_TOKEN                   bearer token web-trigger callers must send, and/or
+//   PORTAL_MIGRATE_HMAC_SECRET             key of the X-Portal-Migrate-Signature body HMAC
+//
+// Why product calls use fetch with the admin's token and not api.asApp().requestJira(): the
+// migration itself goes through the admin gateway (admin.atlassian.com / api.atlassian.com
+// customer-management endpoints), which only an org admin's credentials may call, not an app;
+// Assets via requestJira has been seen answering 401 even with the cmdb scopes; and one credential
+// for every surface keeps the core's per-surface limits, retries and "already done" rules
+// identical on every host. requestJira also only takes site-relative paths, while the core
+// builds absolute URLs for four surfaces.
+import {
+  HttpError, authenticate, checkSize, createAtlassianFetch, describeError, isJobId,
+  isPlainObject, normaliseHeaders, parseStartBody,
+} from "./edge.js";
+import { createJobs, readStatus } from "./jobs.js";
+import { kvsJournal } from "./journal.js";
+
+export const CONFIG_KEY = "settings:config";
+export const TRIGGER_STATUS_KEY = "settings:triggerStatus";
+
+/**
+ * Inline budgets stay well below each module's invocation limit (a customer in flight may finish
+ * after the deadline): product triggers and post functions are assumed to get the general 25 s,
+ * web triggers and actions get 55 s, the consumer function declares timeoutSeconds: 900.
+ */
+export const DEFAULT_BUDGETS = Object.freeze({
+  trigger: 10_000,
+  postFunction: 10_000,
+  action: 25_000,
+  webTrigger: 25_000,
+  chunk: 600_000,
+  fetchTimeout: 60_000,
+});
+
+const MAX_INPUT_CHARS = 64 * 1024;
+
+function configError(message, path) {
+  const err = new Error(message);
+  err.code = "CONFIG";
+  err.retryable = false;
+  if (path) err.path = path;
+  return err;
+}
+
+function defaultLog(level, message, fields = {}) {
+  const line = JSON.stringify({ level, message, ...fields });
+  (level === "error" ? console.error : level === "warn" ? console.warn : console.log)(line);
+}
+
+export function createHandlers({ platform, core, limits = {}, budgets = {}, log = defaultLog }) {
+  const B = { ...DEFAULT_BUDGETS, ...budgets };
+  const journal = kvsJournal(platform.kvs);
+
+  async function readSetting(key, envName) {
+    const stored = await platform.kvs.get(key);
+    if (stored !== undefined && stored !== null && stored !== "") return stored;
+    const v = platform.env?.[envName];
+    return v === undefined || v === "" ? null : v;
+  }
+
+  async function loadConfig() {
+    let config = await readSetting(CONFIG_KEY, "PORTAL_MIGRATE_CONFIG");
+    if (config === null) {
+      throw configError(`no config: store it in KVS key "${CONFIG_KEY}" or set the PORTAL_MIGRATE_CONFIG variable (JSON)`);
+    }
+    if (typeof config === "string") {
+      try {
+        config = JSON.parse(config);
+      } catch (e) {
+        throw configError(`PORTAL_MIGRATE_CONFIG is not valid JSON: ${e.message}`);
+      }
+    }
+    const urls = core.validateConfig(config); // throws code CONFIG with the JSON path
+    const env = platform.env ?? {};
+    for (const name of ["ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN"]) {
+      if (!env[name]) throw configError(`missing ${name}: run forge variables set --encrypt ${name} <value>, then forge deploy`);
+    }
+    return { config, urls, credentials: { email: env.ATLASSIAN_EMAIL, apiToken: env.ATLASSIAN_API_TOKEN } };
+  }
+
+  /** A job runner for this invocation: fresh settings, the KVS journal, the platform queue. */
+  async function jobsFor() {
+    // Tenant safety: Forge may reuse a warm process for another site. Drop the wasm instance so no
+    // memory of an earlier invocation survives (the core keeps none, this makes it certain).
+    core.reset?.();
+    const { config, urls, credentials } = await loadConfig();
+    const host = {
+      fetch: createAtlassianFetch({ fetchImpl: (url, init) => platform.fetch(url, init), credentials, urls, timeoutMs: B.fetchTimeout }),
+      journal,
+      now: () => platform.now(),
+      progress: (e) => {
+        if (e.kind === "start" || e.kind === "finish") log("info", `core ${e.kind}`, e);
+      },
+    };
+    return createJobs({
+      core, config, host, limits, log,
+      now: () => platform.now(),
+      enqueue: (body, opts) => platform.queue.push(body, opts),
+    });
+  }
+
+  /** Event-driven starts: a retryable failure goes to the queue; only a failed push is retried. */
+  async function startFromEvent(request, inlineMs, what) {
+    try {
+      const jobs = await jobsFor();
+      const out = await jobs.start(request, { mode: "auto", inlineMs, onRetryable: "queue" });
+      return brief(out);
+    } catch (err) {
+      log("error", `${what} failed`, { code: err?.code, message: err?.message, issueKey: request.issueKey });
+      if (err?.code === "CONFIG" || err?.code === "REQUEST") return { status: "failed", error: describeError(err).body.error };
+      return platform.retry({ retryAfter: 60, retryData: { issueKey: request.issueKey ?? null } });
+    }
+  }
+
+  /** trigger on avi:jira:updated:issue: acts only on a status change into the configured status. */
+  async function onIssueUpdated(event) {
+    const want = await readSetting(TRIGGER_STATUS_KEY, "PORTAL_MIGRATE_TRIGGER_STATUS");
+    if (want === null) return skip("no trigger status configured (PORTAL_MIGRATE_TRIGGER_STATUS)");
+    const issueKey = event?.issue?.key;
+    if (typeof issueKey !== "string" || !issueKey) return skip("the event has no issue key");
+    const change = statusChange(event?.changelog, String(want));
+    if (!change) return skip(`not a status change into ${JSON.stringify(String(want))}`);
+    return startFromEvent({ issueKey }, B.trigger, "onIssueUpdated");
+  }
+
+  /** jira:workflowPostFunction: the admin put it on the transition, so every call starts a job. */
+  async function postFunction(event) {
+    const issueKey = event?.issue?.key;
+    if (typeof issueKey !== "string" || !issueKey) return skip("the post function event has no issue key");
+    return startFromEvent({ issueKey }, B.postFunction, "postFunction");
+  }
+
+  /**
+   * Automation action (action + automation:actionProvider). Inputs: issueKey, companies and
+   * customers (lists separated by commas, semicolons or whitespace, or JSON arrays), dryRun.
+   * Errors go back as { errors: [{ message }] }, which stops the rule and shows in its audit log.
+   */
+  async function automationAction(payload) {
+    try {
+      const request = actionRequest(payload);
+      const jobs = await jobsFor();
+      return brief(await jobs.start(request, { mode: "auto", inlineMs: B.action }));
+    } catch (err) {
+      const { body } = describeError(err);
+      log("error", "automationAction failed", body.error);
+      return { errors: [{ message: `${body.error.code}: ${body.error.message}` }] };
+    }
+  }
+
+  /**
+   * webtrigger (dynamic response). POST {request, mode?} starts a job (200 done, 202 queued);
+   * GET ?jobId=… returns the job's record and report. Both need the bearer token or the HMAC.
+   */
+  async function webTrigger(req) {
+    try {
+      const headers = normaliseHeaders(req?.headers);
+      const method = String(req?.method ?? "").toUpperCase();
+      const body = typeof req?.body === "string" ? req.body : "";
+      const secrets = { token: platform.env?.PORTAL_MIGRATE_TOKEN, hmacSecret: platform.env?.PORTAL_MIGRATE_HMAC_SECRET };
+      if (method === "POST") {
+        checkSize({ contentLength: headers["content-length"], text: body });
+        await authenticate({ headers, body, secrets });
+        const { request, mode } = parseStartBody(body, headers["content-type"]);
+        const jobs = await jobsFor();
+        const out = await jobs.start(request, { mode, inlineMs: B.webTrigger });
+        return respond(out.status === "done" ? 200 : 202, out);
+      }
+      if (method === "GET") {
+        await authenticate({ headers, body: "", secrets });
+        const jobId = req?.queryParameters?.jobId?.[0];
+        if (!isJobId(jobId)) throw new HttpError(400, "BAD_JOB_ID", "give ?jobId=<job id> (letters, digits, '-' or '_')");
+        const status = await readStatus(journal, jobId);
+        if (!status) throw new HttpError(404, "NOT_FOUND", `no job ${jobId}`);
+        return respond(200, status);
+      }
+      throw new HttpError(405, "METHOD_NOT_ALLOWED", "use POST to start a job or GET ?jobId= to read one", { allow: "GET, POST" });
+    } catch (err) {
+      const { status, headers, body } = describeError(err);
+      if (status >= 500) log("error", "webTrigger failed", body.error);
+      return respond(status, body, headers);
+    }
+  }
+
+  /** @forge/events consumer: one chunk per event, the continuation goes back on the queue. */
+  async function queueConsumer(event) {
+    try {
+      const jobs = await jobsFor();
+      return brief(await jobs.runChunk(event?.body, { chunkMs: B.chunk }));
+    } catch (err) {
+      // Could not load settings, record or enqueue: let the platform deliver the event again.
+      log("error", "queueConsumer failed", { code: err?.code, message: err?.message });
+      return platform.retry({ retryAfter: 60 });
+    }
+  }
+
+  function skip(reason) {
+    return { status: "skipped", reason };
+  }
+
+  return { onIssueUpdated, postFunction, automationAction, webTrigger, queueConsumer };
+}
+
+/**
+ * The changelog item showing a status change into `want` (a status name, compared without case,
+ * or a status id), or null. Trusts only own string properties: `toString` on a plain object would
+ * otherwise be Object.prototype.toString.
+ */
+export function statusChange(changelog, want) {
+  const items = changelog?.items;
+  if (!Array.isArray(items)) return null;
+  const target = want.trim().toLowerCase();
+  for (const item of items) {
+    if (!isPlainObject(item)) continue;
+    if (item.field !== "status" && item.fieldId !== "status") continue;
+    const name = Object.hasOwn(item, "toString") && typeof item.toString === "string" ? item.toString : null;
+    const id = item.to === undefined || item.to === null ? null : String(item.to);
+    if ((name !== null && name.trim().toLowerCase() === target) || (id !== null && id === want.trim())) return item;
+  }
+  return null;
+}
+
+/** Builds the request of an Automation action from its inputs (top level, or under `inputs`). */
+export function actionRequest(payload) {
+  const inputs = isPlainObject(payload?.inputs) ? payload.inputs : isPlainObject(payload) ? payload : {};
+  const request = {};
+  const issueKey = text(inputs.issueKey, "issueKey");
+  if (issueKey) request.issueKey = issueKey;
+  const companies = list(inputs.companies, "companies");
+  if (companies.length) request.companies = companies;
+  const customers = list(inputs.customers, "customers");
+  if (customers.length) request.customers = customers;
+  if (inputs.dryRun === true || inputs.dryRun === "true") request.dryRun = true;
+  if (!request.issueKey && !request.companies && !request.customers) {
+    throw new HttpError(400, "BAD_INPUT", "give at least one of the inputs issueKey, companies or customers");
+  }
+  return request;
+}
+
+function text(v, name) {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "string") throw new HttpError(400, "BAD_INPUT", `${name} must be text`);
+  if (v.length > MAX_INPUT_CHARS) throw new HttpError(413, "BAD_INPUT", `${name} is longer than ${MAX_INPUT_CHARS} characters`);
+  return v.trim() || null;
+}
+
+function list(v, name) {
+  if (v === undefined || v === null || v === "") return [];
+  if (Array.isArray(v)) {
+    if (!v.every((x) => typeof x === "string")) throw new HttpError(400, "BAD_INPUT", `${name} must be a list of text values`);
+    if (v.join(",").length > MAX_INPUT_CHARS) throw new HttpError(413, "BAD_INPUT", `${name} is longer than ${MAX_INPUT_CHARS} characters`);
+    return v.map((x) => x.trim()).filter(Boolean);
+  }
+  const s = text(v, name);
+  if (!s) return [];
+  if (s.startsWith("[")) {
+    let parsed;
+    try {
+      parsed = JSON.parse(s);
+    } catch {
+      throw new HttpError(400, "BAD_INPUT", `${name} starts with '[' but is not a JSON list`);
+    }
+    return list(parsed, name);
+  }
+  return s.split(/[\s,;]+/).filter(Boolean);
+}
+
+/** What a handler returns for a job: small, no customer data (Forge logs return values). */
+function brief(out) {
+  const { report, ...rest } = out;
+  return rest;
+}
+
+function respond(statusCode, body, headers = {}) {
+  const h = { "Content-Type": ["application/json"], "Cache-Control": ["no-store"] };
+  for (const [k, v] of Object.entries(headers)) h[k] = [String(v)];
+  return { statusCode, headers: h, body: JSON.stringify(body) };
+}
+

@@ -1,0 +1,604 @@
+// The Forge host end to end: the real handlers (js/forge) with the real wasm core loaded the Forge
+// way (js/core/forge.js: inlined base64), an in-memory fake of the platform adapter (KVS with
+// Forge's key rules, a queue that records pushes, a virtual clock) and a real simulator.
+import { test, describe, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import * as core from "../../js/core/forge.js";
+import { startSimulator } from "../../js/sim/index.js";
+import { createHandlers, statusChange, actionRequest, CONFIG_KEY } from "../../js/forge/handlers.js";
+import { escapeKey, unescapeKey, kvsJournal } from "../../js/forge/journal.js";
+import { isSmall, DEFAULT_LIMITS } from "../../js/forge/jobs.js";
+import { signBody, MAX_BODY_BYTES } from "../../js/forge/edge.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const TOKEN = "web-trigger-token-0123456789";
+const HMAC = "hmac-secret-abcdef";
+
+let sim;
+before(async () => {
+  sim = await startSimulator({ seed: 11 });
+});
+after(async () => {
+  await sim?.close();
+});
+beforeEach(() => sim.reset());
+
+// ---------------------------------------------------------------------------------------------
+// The fake platform: same shape as js/forge/platform.js.
+
+const KVS_KEY = /^[a-zA-Z0-9:._\s\-#]+$/;
+
+function fakePlatform({ env = {}, tick = 20, kvsSeed = {} } = {}) {
+  const store = new Map(Object.entries(kvsSeed));
+  const pushes = [];
+  const requests = [];
+  const clock = { t: Date.UTC(2026, 10, 1) };
+  const checkKey = (k) => {
+    assert.ok(typeof k === "string" && k.length <= 500 && KVS_KEY.test(k), `invalid Forge KVS key ${JSON.stringify(k)}`);
+  };
+  return {
+    env: {
+      ATLASSIAN_EMAIL: sim.credentials.email,
+      ATLASSIAN_API_TOKEN: sim.credentials.apiToken,
+      PORTAL_MIGRATE_TOKEN: TOKEN,
+      PORTAL_MIGRATE_HMAC_SECRET: HMAC,
+      PORTAL_MIGRATE_CONFIG: JSON.stringify(sim.config()),
+      PORTAL_MIGRATE_TRIGGER_STATUS: "Converted",
+      ...env,
+    },
+    store,
+    pushes,
+    clock,
+    requests,
+    async fetch(url, init) {
+      clock.t += tick; // every product call takes `tick` ms of virtual time
+      requests.push({ url, authorization: init?.headers?.authorization ?? null, redirect: init?.redirect });
+      return fetch(url, init);
+    },
+    kvs: {
+      async get(k) {
+        checkKey(k);
+        return store.has(k) ? structuredClone(store.get(k)) : undefined;
+      },
+      async set(k, v) {
+        checkKey(k);
+        assert.ok(JSON.stringify(v).length <= 240 * 1024, `KVS value for ${k} is over 240 KiB`);
+        store.set(k, structuredClone(v));
+      },
+      async query(prefix, cursor, limit = 100) {
+        assert.ok(limit <= 100, "KVS query limit is 100");
+        const keys = [...store.keys()].filter((k) => k.startsWith(prefix)).sort();
+        const start = cursor ? Number(cursor) : 0;
+        const page = keys.slice(start, start + limit);
+        return {
+          results: page.map((key) => ({ key, value: structuredClone(store.get(key)) })),
+          nextCursor: start + limit < keys.length ? String(start + limit) : undefined,
+        };
+      },
+    },
+    queue: {
+      async push(body, opts = {}) {
+        assert.ok(JSON.stringify(body).length < 200 * 1024, "a Forge queue push is limited to 200 KB");
+        pushes.push({ body: structuredClone(body), ...opts });
+        return { jobId: `forge-job-${pushes.length}` };
+      },
+    },
+    retry: (opts) => ({ __retry: true, ...opts }),
+    now: () => clock.t,
+  };
+}
+
+const quiet = () => {};
+
+function handlersFor(platform, { budgets, limits } = {}) {
+  return createHandlers({ platform, core, budgets, limits, log: quiet });
+}
+
+/** Delivers queued chunks to the consumer until the queue is empty (at most `max`). */
+async function drain(h, platform, max = 50) {
+  const delivered = [];
+  while (platform.pushes.length) {
+    assert.ok(delivered.length < max, `more than ${max} chunks`);
+    const msg = platform.pushes.shift();
+    delivered.push(msg);
+    const out = await h.queueConsumer({ body: msg.body, queueName: "portal-migrate-jobs", jobId: "j", eventId: `e${delivered.length}` });
+    assert.ok(!out?.__retry, `consumer asked for a retry: ${JSON.stringify(out)}`);
+  }
+  return delivered;
+}
+
+function reporterOf(state, key) {
+  return state.issues.find((i) => i.key === key).reporter;
+}
+
+/** The portal-only ids of a company's customers (read before a job: write-back replaces them). */
+function portalIds(state, company) {
+  return state.assets.objects
+    .filter((o) => o.attributes.Company === company && typeof o.attributes["Portal Account"] === "string" && o.attributes["Portal Account"].startsWith("qm:"))
+    .map((o) => o.attributes["Portal Account"]);
+}
+
+function migratedIds(state) {
+  return new Set(state.migrations.map((m) => m.qmId));
+}
+
+/** A realistic avi:jira:updated:issue event (status change recorded in the changelog). */
+function issueUpdatedEvent(key, { to = "Converted", from = "Waiting for support", field = "status" } = {}) {
+  return {
+    eventType: "avi:jira:updated:issue",
+    selfGenerated: false,
+    timestamp: "2026-11-25T10:00:00.000Z",
+    atlassianId: "557058:agent",
+    issue: {
+      id: "10001",
+      key,
+      fields: {
+        summary: "Cannot log in to the portal",
+        issuetype: { id: "10002", name: "Service request" },
+        project: { id: "10000", key: "SUP", name: "Support" },
+        status: { id: "10105", name: to },
+      },
+    },
+    changelog: {
+      id: "20001",
+      items: [
+        { field, fieldtype: "jira", fieldId: field, from: "10100", fromString: from, to: "10105", toString: to },
+      ],
+    },
+    associatedStatuses: field === "status" ? [{ id: "10100", name: from }, { id: "10105", name: to }] : undefined,
+  };
+}
+
+function webRequest({ method = "POST", body = "", headers = {}, query = {} } = {}) {
+  const h = {};
+  for (const [k, v] of Object.entries({ "Content-Type": "application/json", ...headers })) h[k] = [v];
+  const qp = {};
+  for (const [k, v] of Object.entries(query)) qp[k] = [v];
+  return { method, path: "/", userPath: "", headers: h, queryParameters: qp, body };
+}
+
+function parse(res) {
+  assert.deepEqual(res.headers["Content-Type"], ["application/json"]);
+  return JSON.parse(res.body);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("onIssueUpdated (avi:jira:updated:issue)", () => {
+  test("a status change into the configured status migrates the reporter inline", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const reporter = reporterOf(sim.state(), "SUP-1");
+    const out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"), { installContext: "ari:cloud:jira::site/1" });
+    assert.equal(out.status, "done", JSON.stringify(out));
+    assert.match(out.summary, /migrated=1/);
+    const state = sim.state();
+    assert.ok(migratedIds(state).has(reporter), "the reporter was migrated");
+    assert.equal(state.comments["SUP-1"].length, 1, "one summary comment on the issue");
+    assert.equal(platform.pushes.length, 0, "nothing queued for a one-customer job");
+    // The job record is in KVS, under escaped keys.
+    const record = JSON.parse(platform.store.get(`j:${escapeKey(`hostjob/${out.jobId}`)}`));
+    assert.equal(record.state, "done");
+    assert.equal(record.report.totals.migrated, 1);
+  });
+
+  test("matching is by status name without case, or by status id", async () => {
+    const item = issueUpdatedEvent("SUP-1").changelog;
+    assert.ok(statusChange(item, "converted"));
+    assert.ok(statusChange(item, "10105"));
+    assert.equal(statusChange(item, "Done"), null);
+    // a non-status field whose new value is named like the status does not count
+    assert.equal(statusChange(issueUpdatedEvent("SUP-1", { field: "resolution" }).changelog, "Converted"), null);
+    // an item without an own toString must not match Object.prototype.toString
+    assert.equal(statusChange({ items: [{ field: "status", to: "1" }] }, "function toString() { [native code] }"), null);
+    assert.equal(statusChange({ items: "nope" }, "Converted"), null);
+    assert.equal(statusChange(undefined, "Converted"), null);
+  });
+
+  test("other status changes and other fields are ignored without a single API call", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    for (const event of [
+      issueUpdatedEvent("SUP-1", { to: "In Progress" }),
+      issueUpdatedEvent("SUP-1", { field: "resolution" }),
+      { ...issueUpdatedEvent("SUP-1"), changelog: undefined },
+      { ...issueUpdatedEvent("SUP-1"), issue: undefined },
+    ]) {
+      const out = await h.onIssueUpdated(event);
+      assert.equal(out.status, "skipped");
+    }
+    assert.equal(platform.requests.length, 0);
+    assert.equal(sim.state().migrations.length, 0);
+  });
+
+  test("the trigger status can come from KVS instead of the variable", async () => {
+    const platform = fakePlatform({ env: { PORTAL_MIGRATE_TRIGGER_STATUS: "" }, kvsSeed: { "settings:triggerStatus": "Ready to convert" } });
+    const h = handlersFor(platform);
+    assert.equal((await h.onIssueUpdated(issueUpdatedEvent("SUP-2"))).status, "skipped");
+    const out = await h.onIssueUpdated(issueUpdatedEvent("SUP-2", { to: "Ready to convert" }));
+    assert.equal(out.status, "done");
+  });
+
+  test("a redelivered event (at-least-once) neither migrates nor comments twice", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const first = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
+    const second = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
+    assert.equal(first.jobId, second.jobId);
+    assert.match(second.summary, /already_migrated=1/);
+    const state = sim.state();
+    assert.equal(state.migrations.length, 1);
+    assert.equal(state.comments["SUP-1"].length, 1);
+  });
+
+  test("without config or credentials it fails with CONFIG and asks for no retry", async () => {
+    let h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_CONFIG: "" } }));
+    let out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
+    assert.equal(out.status, "failed");
+    assert.equal(out.error.code, "CONFIG");
+    assert.match(out.error.message, /PORTAL_MIGRATE_CONFIG/);
+    h = handlersFor(fakePlatform({ env: { ATLASSIAN_API_TOKEN: "" } }));
+    out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
+    assert.equal(out.error.code, "CONFIG");
+    assert.match(out.error.message, /forge variables set --encrypt ATLASSIAN_API_TOKEN/);
+    h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_CONFIG: JSON.stringify({ ...sim.config(), siteUrl: "not a url" }) } }));
+    out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
+    assert.equal(out.error.code, "CONFIG");
+    assert.equal(sim.state().migrations.length, 0);
+  });
+
+  test("an Atlassian outage hands the event to the queue instead of losing it", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const reporter = reporterOf(sim.state(), "SUP-1");
+    sim.simulator.faults.set({ rules: [{ kind: "503", surface: "jira" }] });
+    const out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
+    assert.equal(out.status, "queued");
+    assert.equal(platform.pushes.length, 1);
+    assert.deepEqual(platform.pushes[0].body.request, { issueKey: "SUP-1" });
+    assert.ok(platform.pushes[0].delaySeconds >= 1);
+    sim.simulator.faults.clear();
+    await drain(h, platform);
+    assert.ok(migratedIds(sim.state()).has(reporter));
+  });
+});
+
+describe("postFunction (jira:workflowPostFunction)", () => {
+  test("the post function migrates the transitioned issue's reporter", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const reporter = reporterOf(sim.state(), "SUP-3");
+    const out = await h.postFunction({
+      issue: { id: "10003", key: "SUP-3" },
+      transition: { executionId: "5c4f0d8e-1", transitionId: 31, transitionName: "Convert", from: { id: "10100" }, to: { id: "10105" } },
+      workflow: { workflowId: "wf-1", workflowName: "Service request workflow" },
+      atlassianId: "557058:agent",
+      changelog: [{ field: "status", from: "10100", to: "10105" }],
+      configuration: {},
+    });
+    assert.equal(out.status, "done", JSON.stringify(out));
+    assert.ok(migratedIds(sim.state()).has(reporter));
+    assert.equal(sim.state().comments["SUP-3"].length, 1);
+  });
+
+  test("a payload without an issue is skipped", async () => {
+    const h = handlersFor(fakePlatform());
+    assert.equal((await h.postFunction({ transition: {} })).status, "skipped");
+  });
+});
+
+describe("automationAction (action + automation:actionProvider)", () => {
+  test("a company is a big job: it is queued, then the consumer finishes it", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const globex = portalIds(sim.state(), "GLOBEX");
+    assert.equal(globex.length, 5);
+    const out = await h.automationAction({ companies: "GLOBEX", context: { cloudId: "x" } });
+    assert.equal(out.status, "queued", JSON.stringify(out));
+    assert.match(out.jobId, /^job-[0-9a-f]{16}$/);
+    assert.equal(out.unfinished, 5, "the core counted GLOBEX's customers without starting any");
+    assert.equal(sim.state().migrations.length, 0, "nothing migrated inline");
+    assert.equal(platform.pushes.length, 1);
+    const msg = platform.pushes[0].body;
+    assert.deepEqual({ ...msg, request: undefined }, { v: 1, request: undefined, chunk: 1, attempts: 0, stalls: 0, unfinished: 5 });
+    assert.deepEqual(msg.request.companies, ["GLOBEX"]);
+    assert.equal(msg.request.jobId, out.jobId, "the queued continuation names the job");
+    const chunks = await drain(h, platform);
+    assert.equal(chunks.length, 1);
+    const migrated = migratedIds(sim.state());
+    for (const id of globex) assert.ok(migrated.has(id), `${id} migrated`);
+  });
+
+  test("inputs may be lists in text, JSON lists, or under `inputs`", () => {
+    assert.deepEqual(actionRequest({ companies: "ACME, GLOBEX;INITECH", issueKey: " SUP-1 " }), { issueKey: "SUP-1", companies: ["ACME", "GLOBEX", "INITECH"] });
+    assert.deepEqual(actionRequest({ inputs: { customers: '["a@x.example","b@x.example"]', dryRun: "true" } }), { customers: ["a@x.example", "b@x.example"], dryRun: true });
+    assert.throws(() => actionRequest({}), /at least one of the inputs/);
+    assert.throws(() => actionRequest({ companies: 5 }), /companies must be text/);
+    assert.throws(() => actionRequest({ companies: "[oops" }), /not a JSON list/);
+  });
+
+  test("errors go back as { errors: [{ message }] } and stop the rule", async () => {
+    const h = handlersFor(fakePlatform());
+    let out = await h.automationAction({});
+    assert.equal(out.errors.length, 1);
+    assert.match(out.errors[0].message, /^BAD_INPUT: give at least one/);
+    out = await h.automationAction({ customers: "not a customer!" });
+    assert.match(out.errors[0].message, /^REQUEST: .*not a portal account id, account id or email/);
+  });
+
+  test("explicit customers up to the inline limit run inline, more are queued", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const emails = sim.state().assets.objects.filter((o) => o.attributes.Company === "INITECH").map((o) => o.attributes.Email);
+    const out = await h.automationAction({ customers: emails.slice(0, 2).join(",") });
+    assert.equal(out.status, "done", JSON.stringify(out));
+    assert.match(out.summary, /migrated=2/);
+    assert.equal(isSmall({ customers: emails }, 3), false);
+    assert.equal(isSmall({ customers: emails.slice(0, 3) }, 3), true);
+    assert.equal(isSmall({}, DEFAULT_LIMITS.inlineMaxCustomers), false, "no selection means the config's companies");
+  });
+});
+
+describe("webTrigger (authenticated HTTP start)", () => {
+  const start = (request, extra = {}) => JSON.stringify({ request, ...extra });
+
+  test("no credentials, a wrong token or a wrong signature: 401", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const body = start({ issueKey: "SUP-1" });
+    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Basic ${TOKEN}` }, { "X-Portal-Migrate-Signature": "sha256=" + "0".repeat(64) }]) {
+      const res = await h.webTrigger(webRequest({ body, headers }));
+      assert.equal(res.statusCode, 401, JSON.stringify(headers));
+      assert.equal(parse(res).error.code, "UNAUTHORIZED");
+    }
+    // a signature over another body does not authenticate this one
+    const other = await signBody(HMAC, start({ issueKey: "SUP-2" }));
+    const res = await h.webTrigger(webRequest({ body, headers: { "X-Portal-Migrate-Signature": other } }));
+    assert.equal(res.statusCode, 401);
+    assert.equal(platform.requests.length, 0);
+    assert.equal(sim.state().migrations.length, 0);
+  });
+
+  test("an oversized body: 413 before anything else", async () => {
+    const h = handlersFor(fakePlatform());
+    const big = start({ customers: Array.from({ length: 4000 }, (_, i) => `customer${i}@example.com`) });
+    assert.ok(Buffer.byteLength(big) > MAX_BODY_BYTES);
+    for (const headers of [{ Authorization: `Bearer ${TOKEN}` }, {}]) {
+      const res = await h.webTrigger(webRequest({ body: big, headers }));
+      assert.equal(res.statusCode, 413);
+      assert.equal(parse(res).error.code, "BODY_TOO_LARGE");
+      assert.match(parse(res).error.message, /limit is 65536 bytes/);
+    }
+  });
+
+  test("malformed bodies: 400 / 415 with a clear message", async () => {
+    const h = handlersFor(fakePlatform());
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const cases = [
+      ["{not json", 400, "MALFORMED_JSON"],
+      ["[1,2]", 400, "BAD_BODY"],
+      [JSON.stringify({ request: "SUP-1" }), 400, "BAD_BODY"],
+      [JSON.stringify({ request: {}, extra: 1 }), 400, "BAD_BODY"],
+      [JSON.stringify({ request: {}, mode: "later" }), 400, "BAD_BODY"],
+      [JSON.stringify({ request: { deadlineMs: 1 } }), 400, "BAD_BODY"],
+      [JSON.stringify({ request: { companys: ["ACME"] } }), 400, "REQUEST"],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await h.webTrigger(webRequest({ body, headers: auth }));
+      assert.equal(res.statusCode, status, body);
+      assert.equal(parse(res).error.code, code, body);
+    }
+    const res = await h.webTrigger(webRequest({ body: start({}), headers: { ...auth, "Content-Type": "text/xml" } }));
+    assert.equal(res.statusCode, 415);
+    assert.equal(sim.state().migrations.length, 0);
+  });
+
+  test("a bearer-authenticated small job runs inline; GET ?jobId returns its report", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const email = sim.state().assets.objects.find((o) => o.attributes.Company === "INITECH" && o.attributes["Portal Account"]).attributes.Email;
+    const res = await h.webTrigger(webRequest({ body: start({ customers: [email] }), headers: { Authorization: `Bearer ${TOKEN}` } }));
+    assert.equal(res.statusCode, 200, res.body);
+    const out = parse(res);
+    assert.equal(out.status, "done");
+    assert.equal(out.report.customers[0].email, email);
+    assert.equal(out.report.customers[0].status, "migrated");
+    // credentials only ever went to the simulator's (configured) origin, never redirected
+    assert.ok(platform.requests.every((r) => r.url.startsWith(sim.url) && r.authorization?.startsWith("Basic ") && r.redirect === "manual"));
+
+    const got = await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId: out.jobId } }));
+    assert.equal(got.statusCode, 200);
+    const job = parse(got);
+    assert.equal(job.state, "done");
+    assert.equal(job.finished, true);
+    assert.equal(job.report.customers.length, 1);
+    assert.equal(job.report.customers[0].accountId, out.report.customers[0].accountId);
+
+    assert.equal((await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId: "job-0000000000000000" } }))).statusCode, 404);
+    assert.equal((await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId: "../x" } }))).statusCode, 400);
+    assert.equal((await h.webTrigger(webRequest({ method: "GET", query: { jobId: out.jobId } }))).statusCode, 401);
+    assert.equal((await h.webTrigger(webRequest({ method: "PUT", headers: { Authorization: `Bearer ${TOKEN}` } }))).statusCode, 405);
+  });
+
+  test("an HMAC-signed request is accepted", async () => {
+    const h = handlersFor(fakePlatform());
+    const body = start({ issueKey: "SUP-2" }, { mode: "inline" });
+    const res = await h.webTrigger(webRequest({ body, headers: { "X-Portal-Migrate-Signature": await signBody(HMAC, body) } }));
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(parse(res).status, "done");
+  });
+
+  test("with no caller secret configured every request is refused (503)", async () => {
+    const h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_TOKEN: "", PORTAL_MIGRATE_HMAC_SECRET: "" } }));
+    const res = await h.webTrigger(webRequest({ body: start({ issueKey: "SUP-1" }), headers: { Authorization: "Bearer " } }));
+    assert.equal(res.statusCode, 503);
+    assert.equal(parse(res).error.code, "NOT_CONFIGURED");
+  });
+});
+
+describe("queueConsumer (@forge/events)", () => {
+  test("a big job runs in chunks under a deadline; each continuation is re-queued", async () => {
+    // Every product call takes 100 ms of virtual time; a chunk may start customers for 14 s minus
+    // the core's 5 s per-customer estimate, so ACME's 30 customers need more than one chunk.
+    const platform = fakePlatform({ tick: 100 });
+    const h = handlersFor(platform, { budgets: { chunk: 14_000 } });
+    const acme = portalIds(sim.state(), "ACME");
+    const res = await h.webTrigger(webRequest({ body: JSON.stringify({ request: { companies: ["ACME"] } }), headers: { Authorization: `Bearer ${TOKEN}` } }));
+    assert.equal(res.statusCode, 202, res.body);
+    const { jobId, unfinished } = parse(res);
+    assert.equal(unfinished, 30);
+    const chunks = await drain(h, platform);
+    assert.ok(chunks.length >= 2, `expected several chunks, got ${chunks.length}`);
+    chunks.forEach((c, i) => {
+      assert.equal(c.body.chunk, i + 1);
+      assert.equal(c.body.request.jobId, jobId);
+    });
+    // unfinished only goes down from chunk to chunk
+    const left = chunks.map((c) => c.body.unfinished);
+    assert.deepEqual([...left].sort((a, b) => b - a), left);
+    const job = parse(await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId } })));
+    assert.equal(job.state, "done");
+    assert.equal(job.chunks, chunks.length);
+    assert.equal(job.report.totals.unfinished, 0);
+    assert.equal(job.report.customers.length, 30);
+    assert.equal(job.report.totals.migrated + job.report.totals.alreadyMigrated + job.report.totals.skipped, 30);
+    const migrated = migratedIds(sim.state());
+    assert.equal(acme.filter((id) => migrated.has(id)).length, job.report.totals.migrated);
+    assert.equal(job.report.totals.migrated, 29, "ACME has 30 customers, one without a portal account");
+    assert.equal(job.report.totals.skipped, 1);
+    // the report is stored in parts below Forge's KVS value limit
+    assert.ok([...platform.store.keys()].some((k) => k.includes("customers")));
+  });
+
+  test("a chunk delivered twice runs twice without a second migration", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    await h.automationAction({ companies: "INITECH" });
+    const msg = platform.pushes.shift();
+    await h.queueConsumer({ body: msg.body });
+    const before = sim.state().migrations.length;
+    assert.equal(before, 4);
+    const again = await h.queueConsumer({ body: msg.body });
+    assert.equal(again.status, "done");
+    assert.match(again.summary, /migrated=0 already_migrated=4|already_migrated=4/);
+    assert.equal(sim.state().migrations.length, before);
+  });
+
+  test("a chunk that cannot start a customer stalls out instead of looping forever", async () => {
+    const platform = fakePlatform();
+    // 1 s per chunk is less than the core's first per-customer estimate (5 s): nothing starts.
+    const h = handlersFor(platform, { budgets: { chunk: 1_000 } });
+    const out = await h.automationAction({ companies: "GLOBEX" });
+    const chunks = await drain(h, platform);
+    assert.equal(chunks.length, DEFAULT_LIMITS.maxStalls);
+    const job = JSON.parse(platform.store.get(`j:${escapeKey(`hostjob/${out.jobId}`)}`));
+    assert.equal(job.state, "failed");
+    assert.equal(job.error.code, "STALLED");
+  });
+
+  test("retryable failures re-queue the chunk with a delay; other messages are dropped", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    await h.automationAction({ companies: "GLOBEX" });
+    const msg = platform.pushes.shift();
+    sim.simulator.faults.set({ rules: [{ kind: "503" }] });
+    const out = await h.queueConsumer({ body: msg.body });
+    assert.equal(out.status, "retrying");
+    assert.equal(platform.pushes.length, 1);
+    assert.equal(platform.pushes[0].body.attempts, 1);
+    assert.equal(platform.pushes[0].delaySeconds, DEFAULT_LIMITS.retryDelaySeconds);
+    sim.simulator.faults.clear();
+    await drain(h, platform);
+    assert.equal(sim.state().migrations.length, 5);
+    assert.equal((await h.queueConsumer({ body: { hello: "world" } })).status, "rejected");
+    assert.equal((await h.queueConsumer({ body: null })).status, "rejected");
+  });
+
+  test("when settings cannot be loaded the consumer asks the platform to retry", async () => {
+    const h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_CONFIG: "{" } }));
+    const out = await h.queueConsumer({ body: { v: 1, request: { companies: ["ACME"] }, chunk: 1 } });
+    assert.equal(out.__retry, true);
+    assert.equal(out.retryAfter, 60);
+  });
+});
+
+describe("the KVS journal", () => {
+  test("keys are escaped into Forge's alphabet, reversibly and prefix-preserving", () => {
+    for (const key of ["job/job-1", "customer/qm:1:abc", "customer/ümlaut@example.com", "a#b c/d%"]) {
+      const e = escapeKey(key);
+      assert.match(e, /^[A-Za-z0-9:._#-]+$/);
+      assert.equal(unescapeKey(e), key);
+    }
+    assert.ok(escapeKey("customer/qm:1:abc").startsWith(escapeKey("customer/")));
+    assert.ok(!escapeKey("customers/x").startsWith(escapeKey("customer/")));
+  });
+
+  test("get/put/list work over paged KVS queries", async () => {
+    const platform = fakePlatform();
+    const j = kvsJournal(platform.kvs);
+    for (let i = 0; i < 250; i++) await j.put(`customer/qm:${String(i).padStart(3, "0")}`, `{"i":${i}}`);
+    await j.put("job/x", "{}");
+    assert.equal(await j.get("job/x"), "{}");
+    assert.equal(await j.get("job/y"), null);
+    const rows = await j.list("customer/");
+    assert.equal(rows.length, 250);
+    assert.deepEqual(rows[7], ["customer/qm:007", '{"i":7}']);
+    await assert.rejects(j.put("x".repeat(600), "1"), (e) => e.code === "JOURNAL" && /too long/.test(e.message));
+  });
+});
+
+describe("manifest.yml and the Forge entry", () => {
+  test("@forge/manifest validates the manifest (schema, scopes, handler files)", async () => {
+    const { validate } = (await import("@forge/manifest")).default;
+    const cwd = process.cwd();
+    process.chdir(ROOT); // handlers resolve under ./src
+    try {
+      const result = await validate(false, path.join(ROOT, "manifest.yml"));
+      assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors, null, 1));
+      assert.equal(result.success, true);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test("every function handler is an export of src/forge.js and every module names a function", async () => {
+    const { parse: parseYaml } = await import("yaml");
+    const manifest = parseYaml(readFileSync(path.join(ROOT, "manifest.yml"), "utf8"));
+    const entry = await import("../../src/forge.js");
+    const functions = new Map(manifest.modules.function.map((f) => [f.key, f]));
+    for (const f of functions.values()) {
+      const [file, name] = f.handler.split(".");
+      assert.equal(file, "forge");
+      assert.equal(typeof entry[name], "function", `src/forge.js exports ${name}`);
+    }
+    const used = ["trigger", "jira:workflowPostFunction", "action", "webtrigger", "consumer"].flatMap((m) => manifest.modules[m].map((x) => x.function));
+    for (const key of used) assert.ok(functions.has(key), `function ${key} is declared`);
+    assert.deepEqual(manifest.modules.trigger[0].events, ["avi:jira:updated:issue"]);
+    assert.equal(functions.get("queue-consumer").timeoutSeconds, 900);
+    assert.ok(DEFAULT_LIMITS && (await import("../../js/forge/handlers.js")).DEFAULT_BUDGETS.chunk < 900_000);
+    const { QUEUE_KEY } = await import("../../js/forge/platform.js");
+    assert.equal(manifest.modules.consumer[0].queue, QUEUE_KEY);
+    assert.deepEqual(manifest.modules["automation:actionProvider"][0].actions, [manifest.modules.action[0].key]);
+    assert.match(manifest.app.runtime.name, /^nodejs(22|24)\.x$/);
+  });
+
+  test("the real platform adapter loads @forge/api, @forge/kvs and @forge/events and has the fake's shape", async () => {
+    const { forgePlatform } = await import("../../js/forge/platform.js");
+    const p = forgePlatform({ env: {} });
+    for (const k of ["fetch", "now", "retry"]) assert.equal(typeof p[k], "function", k);
+    for (const k of ["get", "set", "query"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
+    assert.equal(typeof p.queue.push, "function");
+    const retry = p.retry({ retryAfter: 5000 });
+    assert.equal(retry._retry, true, "an InvocationError asks the platform to retry");
+    assert.equal(retry.retryOptions.retryAfter, 900, "capped at Forge's 900 s");
+    // a KVS config set by an admin wins over the variable (read by the handlers through kvs.get)
+    assert.equal(CONFIG_KEY, "settings:config");
+  });
+
+  test("the Forge loader instantiates the inlined base64 wasm", () => {
+    assert.match(core.version(), /^\d+\.\d+\.\d+/);
+  });
+});
