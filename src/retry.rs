@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct RetryPolicy {
     /// Total attempts including the first.
     pub max_attempts: u32,
+    /// Total attempts when every failure was a 429 with a wait hint: rate limits are normal, the
+    /// server says when to come back, and `max_total_wait_ms` still bounds the wait.
+    pub max_rate_limited_attempts: u32,
     /// First backoff for 5xx and transport errors.
     pub base_delay_ms: u64,
     /// First backoff for a 429 without a wait hint (§9.1: initial ≈5 s).
@@ -27,6 +30,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 6,
+            max_rate_limited_attempts: 30,
             base_delay_ms: 1000,
             rate_limit_delay_ms: 5000,
             max_delay_ms: 30_000,
@@ -92,7 +96,12 @@ pub fn decide(
     if class == RetryClass::Never && reason != RetryReason::RateLimited {
         return Verdict::GiveUp;
     }
-    if attempt >= policy.max_attempts {
+    let cap = if reason == RetryReason::RateLimited && hint.is_some() {
+        policy.max_rate_limited_attempts.max(policy.max_attempts)
+    } else {
+        policy.max_attempts
+    };
+    if attempt >= cap {
         return Verdict::GiveUp;
     }
     let jitter = clamp_jitter(jitter);
@@ -359,6 +368,49 @@ fn parse_http_date_ms(s: &str) -> Option<i64> {
     }
     let (h, mi, sec) = time?;
     epoch_ms(y, month?, d, h, mi, sec, 0)
+}
+
+#[cfg(test)]
+mod rate_limit_cap_tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_with_a_hint_get_more_attempts_than_errors() {
+        let p = RetryPolicy::default();
+        let limited = HttpResponse::new(429, "").with_header("Retry-After", "1");
+        let v = decide(
+            &p,
+            RetryClass::Safe,
+            Surface::Jira,
+            6,
+            Ok(&limited),
+            0,
+            6_000,
+            0.5,
+        );
+        assert!(matches!(v, Verdict::Retry { .. }), "{v:?}");
+        let v = decide(
+            &p,
+            RetryClass::Safe,
+            Surface::Jira,
+            30,
+            Ok(&limited),
+            0,
+            30_000,
+            0.5,
+        );
+        assert_eq!(v, Verdict::GiveUp);
+        let bare = HttpResponse::new(429, "");
+        assert_eq!(
+            decide(&p, RetryClass::Safe, Surface::Jira, 6, Ok(&bare), 0, 0, 0.5),
+            Verdict::GiveUp
+        );
+        let err = HttpResponse::new(503, "");
+        assert_eq!(
+            decide(&p, RetryClass::Safe, Surface::Jira, 6, Ok(&err), 0, 0, 0.5),
+            Verdict::GiveUp
+        );
+    }
 }
 
 #[cfg(test)]
@@ -837,8 +889,12 @@ mod tests {
             Verdict::GiveUp
         );
         let hinted = resp(429).with_header("Retry-After", "1");
+        let capped = RetryPolicy {
+            max_rate_limited_attempts: 3,
+            ..p
+        };
         assert_eq!(
-            dec(&p, RetryClass::Safe, Surface::Jira, 3, &hinted, 0, 0.5),
+            dec(&capped, RetryClass::Safe, Surface::Jira, 3, &hinted, 0, 0.5),
             Verdict::GiveUp
         );
     }

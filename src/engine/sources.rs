@@ -252,6 +252,8 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
     for key in &companies {
         let aql = assets::substitute(&ctx.s.config.assets.customer_query, "company", key)?;
         objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
+        // Once per company, before its customers run side by side and would each look it up.
+        space_for(ctx, Some(key)).await?;
     }
     if let Some(aql) = &req.aql {
         objects_to_work(ctx, aql, None, "aql", &mut work).await?;
