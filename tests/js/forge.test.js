@@ -11,7 +11,7 @@ import { startSimulator } from "../../js/sim/index.js";
 import { createHandlers, statusChange, actionRequest, CONFIG_KEY } from "../../js/forge/handlers.js";
 import { escapeKey, unescapeKey, kvsJournal } from "../../js/forge/journal.js";
 import { isSmall, DEFAULT_LIMITS } from "../../js/forge/jobs.js";
-import { signBody, MAX_BODY_BYTES } from "../../js/forge/edge.js";
+import { signBody, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/forge/edge.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TOKEN = "web-trigger-token-0123456789";
@@ -522,6 +522,40 @@ describe("queueConsumer (@forge/events)", () => {
     const out = await h.queueConsumer({ body: { v: 1, request: { companies: ["ACME"] }, chunk: 1 } });
     assert.equal(out.__retry, true);
     assert.equal(out.retryAfter, 60);
+  });
+});
+
+describe("the credentialed fetch (js/forge/edge.js)", () => {
+  test("Basic credentials go only to the configured origins; redirects are not followed", async () => {
+    const seen = [];
+    const fetchImpl = async (url, init) => {
+      seen.push({ url, init });
+      return new Response("{}", { status: 302, headers: { Location: "https://evil.example/x", "X-Thing": "1" } });
+    };
+    const f = createAtlassianFetch({
+      fetchImpl,
+      credentials: { email: "admin@example.com", apiToken: "s3cr3t-ü" },
+      urls: { siteUrl: "https://acme.atlassian.net", adminUrl: "https://admin.atlassian.com", apiUrl: "https://api.atlassian.com" },
+    });
+    const res = await f({ surface: "jira", method: "GET", url: "https://acme.atlassian.net/rest/api/3/myself", headers: { accept: "application/json" }, body: null });
+    assert.equal(res.status, 302, "the 3xx comes back to the core as is");
+    assert.equal(res.headers.location, "https://evil.example/x");
+    assert.equal(seen[0].init.redirect, "manual");
+    assert.equal(seen[0].init.headers.authorization, "Basic " + Buffer.from("admin@example.com:s3cr3t-ü").toString("base64"));
+    await f({ method: "GET", url: "https://admin.atlassian.com/gateway/api/x", headers: {} });
+    assert.ok(seen[1].init.headers.authorization);
+    // another origin (a Location from an answer, a look-alike host, another port or scheme)
+    for (const url of ["https://evil.example/x", "https://acme.atlassian.net.evil.example/", "http://acme.atlassian.net/", "https://acme.atlassian.net:8443/"]) {
+      await f({ method: "GET", url, headers: { Authorization: "Basic forged" } });
+      assert.equal(seen.at(-1).init.headers.authorization, undefined, url);
+      assert.equal(seen.at(-1).init.headers.Authorization, undefined, url);
+    }
+    const failing = createAtlassianFetch({
+      fetchImpl: async () => { throw Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) }); },
+      credentials: { email: "a@b.c", apiToken: "t" },
+      urls: { siteUrl: "https://acme.atlassian.net" },
+    });
+    await assert.rejects(failing({ method: "GET", url: "https://acme.atlassian.net/x" }), (e) => e.code === "ECONNRESET" && !/t@|Basic/.test(e.message));
   });
 });
 
