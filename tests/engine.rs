@@ -401,3 +401,20 @@ fn a_migrate_resent_after_a_server_error_waits_for_retry_after() {
     );
     assert_eq!(out.report.stats.retries, 1);
 }
+
+#[test]
+fn a_continuation_reports_customers_finished_earlier_even_past_its_deadline() {
+    let env = Env::new(Tenant::with_customers(4, "ACME"));
+    let cfg = config(json!({}));
+    let first = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    let key = format!("job/{}", first.report.job_id);
+    let job = env.journal.entries.borrow()[&key].replace("\"finished\":true", "\"finished\":false");
+    env.journal.entries.borrow_mut().insert(key, job);
+    let before = env.tenant.log.borrow().len();
+    let past = env.clock.now.get();
+    let out = env.run(&cfg, json!({"companies": ["ACME"], "deadlineMs": past})).unwrap();
+    assert_eq!(out.report.totals.unfinished, 0);
+    assert_eq!(out.report.totals.migrated, 4);
+    let calls: Vec<String> = env.tenant.log.borrow()[before..].to_vec();
+    assert!(calls.iter().all(|c| !c.contains("/rest/api/3/user?") && !c.starts_with("PUT")), "{calls:?}");
+}

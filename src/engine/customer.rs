@@ -101,7 +101,8 @@ pub(crate) fn fail(rep: &mut CustomerReport, e: StepError) {
 
 /// Runs one customer through every step (single mode).
 pub async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
-    if !ctx.may_start() {
+    // A customer this job already finished costs no API call, so the deadline does not hold it back.
+    if !ctx.may_start() && !finished_in_this_job(ctx, &w).await? {
         return Ok(Processed::Unstarted);
     }
     let started = ctx.now();
@@ -139,6 +140,22 @@ pub async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
     let rep = finish(ctx, &w, state).await?;
     ctx.customer_done(&rep, started);
     Ok(Processed::Done(rep))
+}
+
+async fn finished_in_this_job(ctx: &Ctx<'_>, w: &Work) -> Result<bool> {
+    if !ctx.continuing {
+        return Ok(false);
+    }
+    let record = match &w.reference {
+        Some(CustomerRef::Portal(p)) => {
+            ctx.records
+                .get::<CustomerRecord>(&customer_key(p.as_str()))
+                .await?
+        }
+        Some(CustomerRef::Account(a)) => ctx.records.customer_of_account(a.as_str()).await?,
+        _ => None,
+    };
+    Ok(record.is_some_and(|r| r.stage == Stage::Complete && r.job_id == ctx.job_id))
 }
 
 /// A customer after `begin`: its report so far and what `check` found.

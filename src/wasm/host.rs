@@ -77,10 +77,8 @@ async fn call(f: &Function, this: &JsValue, args: &[JsValue]) -> Result<JsValue,
         arr.push(a);
     }
     let v = f.apply(this, &arr)?;
-    match v.dyn_into::<Promise>() {
-        Ok(p) => JsFuture::from(p).await,
-        Err(v) => Ok(v),
-    }
+    // Promise.resolve also adopts thenables that are not real Promises (Workers RPC results).
+    JsFuture::from(Promise::resolve(&v)).await
 }
 
 struct JsTransport(Function);

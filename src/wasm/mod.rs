@@ -75,6 +75,14 @@ pub async fn doctor(config: JsValue, host: JsValue, options: JsValue) -> Result<
     to_js(&serde_json::json!({ "ok": ok, "checks": checks }))
 }
 
+/// The job id `migrate` would use for `request` (its own `jobId`, or one derived from its content).
+#[wasm_bindgen(js_name = jobId)]
+pub fn job_id(request: JsValue) -> Result<String, JsValue> {
+    let r =
+        MigrationRequest::from_value(from_js(&request, "request")?).map_err(|e| js_error(&e))?;
+    Ok(r.job_id.clone().unwrap_or_else(|| r.derive_job_id()))
+}
+
 #[wasm_bindgen(js_name = version)]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
