@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::api::customers;
 use crate::error::{Error, Result};
 use crate::ids::PortalCustomerId;
-use crate::journal::{CustomerRecord, Stage};
+use crate::journal::Stage;
 use crate::report::{CustomerReport, Outcome, Status};
 use crate::retry::RetryClass;
 use futures::StreamExt;
@@ -99,7 +99,7 @@ async fn migrate_batch(
                 s.rep.steps.migrate = Outcome::Planned;
                 continue;
             }
-            write_intent(ctx, w, id, email.as_deref()).await?;
+            customer::journal_stage(ctx, w, id, email.as_deref(), Stage::Intent, None).await?;
             ids.push(id.clone());
         }
     }
@@ -147,7 +147,15 @@ async fn migrate_batch(
         match r {
             Ok(Some(account)) => {
                 if let Checked::Portal { id, email } = &s.checked {
-                    write_migrated(ctx, w, id, email.as_deref(), &account).await?;
+                    customer::journal_stage(
+                        ctx,
+                        w,
+                        id,
+                        email.as_deref(),
+                        Stage::Migrated,
+                        Some(&account),
+                    )
+                    .await?;
                     customer::claim(ctx, account.as_str());
                     s.rep.account_id = Some(account.0.clone());
                     s.checked = Checked::Account {
@@ -166,47 +174,4 @@ async fn migrate_batch(
         }
     }
     Ok(())
-}
-
-async fn write_intent(
-    ctx: &Ctx<'_>,
-    w: &Work,
-    id: &PortalCustomerId,
-    email: Option<&str>,
-) -> Result<()> {
-    put(ctx, w, id, email, Stage::Intent, None).await
-}
-
-async fn write_migrated(
-    ctx: &Ctx<'_>,
-    w: &Work,
-    id: &PortalCustomerId,
-    email: Option<&str>,
-    account: &crate::ids::AccountId,
-) -> Result<()> {
-    put(ctx, w, id, email, Stage::Migrated, Some(account)).await
-}
-
-async fn put(
-    ctx: &Ctx<'_>,
-    w: &Work,
-    id: &PortalCustomerId,
-    email: Option<&str>,
-    stage: Stage,
-    account: Option<&crate::ids::AccountId>,
-) -> Result<()> {
-    let rec = CustomerRecord {
-        portal_account_id: id.0.clone(),
-        job_id: ctx.job_id.clone(),
-        stage,
-        email: email.map(str::to_string),
-        asset_object_id: w.asset.as_ref().map(|a| a.object.0.clone()),
-        company: w.company.clone(),
-        account_id: account.map(|a| a.0.clone()),
-        migrated_by_job: account.map(|_| ctx.job_id.clone()),
-        done: Vec::new(),
-        status: None,
-        updated_ms: ctx.now(),
-    };
-    ctx.records.put_customer(&rec).await
 }

@@ -454,7 +454,8 @@ pub(crate) async fn reconcile(
     }
 }
 
-async fn journal_stage(
+/// Journals a customer's stage, keeping what an earlier record knew.
+pub(crate) async fn journal_stage(
     ctx: &Ctx<'_>,
     w: &Work,
     id: &PortalCustomerId,
