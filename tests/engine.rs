@@ -412,9 +412,83 @@ fn a_continuation_reports_customers_finished_earlier_even_past_its_deadline() {
     env.journal.entries.borrow_mut().insert(key, job);
     let before = env.tenant.log.borrow().len();
     let past = env.clock.now.get();
-    let out = env.run(&cfg, json!({"companies": ["ACME"], "deadlineMs": past})).unwrap();
+    let out = env
+        .run(&cfg, json!({"companies": ["ACME"], "deadlineMs": past}))
+        .unwrap();
     assert_eq!(out.report.totals.unfinished, 0);
     assert_eq!(out.report.totals.migrated, 4);
     let calls: Vec<String> = env.tenant.log.borrow()[before..].to_vec();
-    assert!(calls.iter().all(|c| !c.contains("/rest/api/3/user?") && !c.starts_with("PUT")), "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .all(|c| !c.contains("/rest/api/3/user?") && !c.starts_with("PUT")),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn a_crash_after_write_back_reports_each_customer_once_on_resume() {
+    let env = Env::new(Tenant::with_customers(5, "ACME"));
+    let cfg = config(json!({}));
+    let first = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    // Back to the state of a crash after the write-back: job unfinished, customers only `migrated`.
+    let mut entries = env.journal.entries.borrow_mut();
+    let keys: Vec<String> = entries.keys().cloned().collect();
+    for k in keys {
+        let v: serde_json::Value = serde_json::from_str(&entries[&k]).unwrap();
+        let mut v = v;
+        if k.starts_with("job/") {
+            v["finished"] = json!(false);
+        } else if k.starts_with("customer/") {
+            v["stage"] = json!("migrated");
+            v["done"] = json!([]);
+            v["status"] = json!(null);
+        }
+        entries.insert(k, v.to_string());
+    }
+    drop(entries);
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(
+        out.report.customers.len(),
+        5,
+        "{:#?}",
+        out.report
+            .customers
+            .iter()
+            .map(|c| (&c.source, &c.portal_account_id, &c.account_id))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(out.report.totals.migrated, 5);
+    assert_eq!(first.report.job_id, out.report.job_id);
+}
+
+#[test]
+fn an_intent_whose_answer_was_lost_in_a_crash_counts_as_this_jobs_migration() {
+    let env = Env::new(Tenant::with_customers(3, "ACME"));
+    let cfg = config(json!({}));
+    env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    // The crash came right after the migrate call: only the intents are journaled, Assets is untouched.
+    let mut entries = env.journal.entries.borrow_mut();
+    entries.retain(|k, _| !k.starts_with("account/"));
+    let keys: Vec<String> = entries.keys().cloned().collect();
+    for k in keys {
+        let mut v: serde_json::Value = serde_json::from_str(&entries[&k]).unwrap();
+        if k.starts_with("job/") {
+            v["finished"] = json!(false);
+        } else {
+            v["stage"] = json!("intent");
+            v["accountId"] = json!(null);
+            v["migratedByJob"] = json!(null);
+        }
+        entries.insert(k, v.to_string());
+    }
+    drop(entries);
+    for c in env.tenant.customers.borrow_mut().iter_mut() {
+        c.attr = c.qm.clone();
+    }
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.migrated, 3, "{:?}", out.report.customers);
+    assert_eq!(out.report.stats.migrate_calls, 0);
+    assert!(env.journal.entries.borrow().keys().filter(|k| k.starts_with("account/")).count() == 3);
+    assert_converged(&env.tenant);
 }

@@ -29,32 +29,9 @@ export async function unfinishedJobs(journal) {
   return jobs.sort((a, b) => (a.startedMs ?? 0) - (b.startedMs ?? 0));
 }
 
-/**
- * Whether a stored job is the job `request` would run. The core derives the id from the request
- * without its run options; compare the same way (or by id when one was given).
- */
+/** Whether a stored job is the job `request` would run: the core names jobs (`jobId` export). */
 export function sameJob(job, request) {
-  if (request.jobId) return request.jobId === job.jobId;
-  return canonical(job.request) === canonical(request);
-}
-
-function canonical(request) {
-  const r = { ...request };
-  for (const k of ["jobId", "dryRun", "deadlineMs", "concurrency"]) delete r[k];
-  for (const k of ["companies", "customers"]) if (Array.isArray(r[k])) r[k] = [...r[k]].sort();
-  return JSON.stringify(clean(r));
-}
-
-/** Drops nulls and empty arrays, sorts keys: serde skips them, the CLI never sets them. */
-function clean(v) {
-  if (Array.isArray(v)) return v.map(clean);
-  if (!v || typeof v !== "object") return v;
-  const out = {};
-  for (const k of Object.keys(v).sort()) {
-    if (v[k] === null || v[k] === undefined || (Array.isArray(v[k]) && v[k].length === 0)) continue;
-    out[k] = clean(v[k]);
-  }
-  return out;
+  return core.jobId(request) === job.jobId;
 }
 
 export function writeReports(result, { report, reportCsv }) {

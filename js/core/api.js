@@ -18,7 +18,7 @@
 //   aborts, that message goes into the error.
 
 const SKIP = new Set(["default", "initSync"]);
-const EXPECTED = ["migrate", "validateConfig", "version"];
+const EXPECTED = ["migrate", "validateConfig", "version", "doctor", "reportCsv", "jobId"];
 const live = new Set();
 
 const isClass = (f) => /^class\b/.test(Function.prototype.toString.call(f));

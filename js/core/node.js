@@ -8,7 +8,7 @@ const core = createApi(glue, () => {
   glue.initSync({ module: new WebAssembly.Module(bytes) });
 }, { processGuard: true });
 
-export const { migrate, validateConfig, version } = core.exports;
+export const { migrate, validateConfig, version, doctor, reportCsv, jobId } = core.exports;
 export const reset = core.reset;
 export default core.exports;
 

@@ -6,6 +6,6 @@ import { createApi } from "./api.js";
 
 const core = createApi(glue, () => glue.initSync({ module: wasmModule }));
 
-export const { migrate, validateConfig, version } = core.exports;
+export const { migrate, validateConfig, version, doctor, reportCsv, jobId } = core.exports;
 export const reset = core.reset;
 export default core.exports;

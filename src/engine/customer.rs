@@ -196,7 +196,8 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
     if let Some(r) = &record {
         if r.stage == Stage::Complete && r.job_id == ctx.job_id && ctx.continuing {
             if let Some(status) = r.status.as_deref().and_then(Status::parse) {
-                if !claim(ctx, &r.portal_account_id) {
+                let ids = [Some(r.portal_account_id.as_str()), r.account_id.as_deref()];
+                if !claim_all(ctx, &ids) {
                     return Ok(None);
                 }
                 rep.status = status;
@@ -235,7 +236,11 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
         Checked::Account { id, .. } => id.0.clone(),
         Checked::Skip(_) => String::new(),
     };
-    if !key.is_empty() && !claim(ctx, &key) {
+    // Claim every id the customer goes by, so the same customer met by its old id in one source and
+    // its new id in another (Assets after a crash) runs once.
+    let portal = record.as_ref().map(|r| r.portal_account_id.as_str());
+    let account = record.as_ref().and_then(|r| r.account_id.as_deref());
+    if !key.is_empty() && !claim_all(ctx, &[Some(key.as_str()), portal, account]) {
         return Ok(None);
     }
     rep.steps.check = Outcome::Done;
@@ -250,9 +255,19 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
             rep.status = Status::AlreadyMigrated;
             rep.steps.migrate = Outcome::Already;
             if let Some(r) = &record {
-                if r.migrated_by_job.as_deref() == Some(ctx.job_id.as_str()) && ctx.continuing {
+                // This job's own migration: journaled as such, or an intent whose answer was lost
+                // in a crash (the check now finds the customer migrated).
+                let intent = r.stage == Stage::Intent && r.job_id == ctx.job_id;
+                if (r.migrated_by_job.as_deref() == Some(ctx.job_id.as_str()) || intent)
+                    && ctx.continuing
+                {
                     rep.status = Status::Migrated;
                     rep.steps.migrate = Outcome::Done;
+                }
+                if intent {
+                    let portal = PortalCustomerId::new(r.portal_account_id.clone());
+                    journal_stage(ctx, w, &portal, email.as_deref(), Stage::Migrated, Some(id))
+                        .await?;
                 }
             }
         }
@@ -291,6 +306,18 @@ fn skipped_steps() -> Steps {
 
 pub(crate) fn claim(ctx: &Ctx<'_>, key: &str) -> bool {
     ctx.claimed.borrow_mut().insert(key.to_string())
+}
+
+/// Claims all given ids, or none when any is taken.
+fn claim_all(ctx: &Ctx<'_>, ids: &[Option<&str>]) -> bool {
+    let mut claimed = ctx.claimed.borrow_mut();
+    if ids.iter().flatten().any(|id| claimed.contains(*id)) {
+        return false;
+    }
+    for id in ids.iter().flatten() {
+        claimed.insert(id.to_string());
+    }
+    true
 }
 
 /// Is this still a portal-only customer? Uses the journal first (a migrated record holds the new id),
