@@ -326,6 +326,17 @@ test("doctor prints a checklist: all ✔ exits 0; a rejected token is ✘ with a
   assert.equal(sim.state().migrations.length, 0);
 });
 
+test("doctor --company checks that company's attributes and space; without one they are skipped", async () => {
+  const config = writeConfig({ companies: [] });
+  const skipped = await cli(["doctor", "--config", config]);
+  assert.equal(skipped.code, 0, skipped.stdout + skipped.stderr);
+  assert.match(skipped.stdout, /^✔ Confluence space visible — skipped: give a company \(doctor --company KEY\) to check it$/m);
+  const globex = await cli(["doctor", "--config", config, "--company", "GLOBEX"]);
+  assert.equal(globex.code, 0, globex.stdout + globex.stderr);
+  assert.match(globex.stdout, /^✔ Confluence space visible — GLX \(company GLOBEX\)$/m);
+  assert.match(globex.stdout, /^✔ attribute portalAccountAttribute — "Portal Account" → id \d+$/m);
+});
+
 test("re-running the unfinished job's own command continues it (no second job first)", async () => {
   const config = writeConfig();
   const globex = portalCustomers(["GLOBEX"]);

@@ -7,13 +7,15 @@ import { realHost } from "../host.js";
 import { memoryJournal } from "../journal.js";
 
 export async function doctor(argv, { stdout = process.stdout } = {}) {
-  const opts = parseArgs(argv, { config: "string" });
+  const opts = parseArgs(argv, { config: "string", company: "string" });
   if (!opts.config) throw new UsageError("doctor needs --config FILE");
   const config = readConfigFile(opts.config);
   const urls = checkConfig(config);
   if (typeof core.doctor !== "function") throw new UsageError("doctor is not available in this build");
   const credentials = secretsFromEnv();
-  const { checks = [] } = await core.doctor(config, realHost({ urls, credentials, journal: memoryJournal() }));
+  const { checks = [] } = await core.doctor(config, realHost({ urls, credentials, journal: memoryJournal() }), {
+    company: opts.company ?? null,
+  });
   for (const c of checks) {
     stdout.write(`${c.ok ? "✔" : "✘"} ${c.name}${c.detail ? ` — ${c.detail}` : ""}\n`);
     if (!c.ok && c.fix) stdout.write(`  fix: ${c.fix}\n`);

@@ -10,7 +10,7 @@ commands:
   sim [--port N] [--seed N] [--config-out FILE] [--email E] [--api-token T]
                                           run the Atlassian Cloud simulator until Ctrl-C
   demo                                    migrate the demo companies on an in-process simulator, twice
-  doctor --config FILE                    check config, credentials and permissions
+  doctor --config FILE [--company KEY]    check config, credentials and permissions (read-only)
   help, --help                            this text
   --version                               the version
 
