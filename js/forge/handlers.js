@@ -1,6 +1,6 @@
 // The Forge app's handlers: product event trigger, workflow post function, Automation action, web
 // trigger and queue consumer. Each turns its event into a MigrationRequest and hands it to the job
-// runner (js/forge/jobs.js); the core decides everything else.
+// runner (js/core/jobs.js); the core decides everything else.
 //
 //   const h = createHandlers({ platform, core });   // platform: js/forge/platform.js (or a fake)
 //   export const onIssueUpdated = h.onIssueUpdated; ...
@@ -23,8 +23,8 @@
 import {
   HttpError, authenticate, checkSize, createAtlassianFetch, describeError, isJobId,
   isPlainObject, normaliseHeaders, parseStartBody,
-} from "./edge.js";
-import { createJobs, readStatus } from "./jobs.js";
+} from "../core/edge.js";
+import { createJobs, readStatus } from "../core/jobs.js";
 import { kvsJournal } from "./journal.js";
 
 export const CONFIG_KEY = "settings:config";

@@ -28,8 +28,8 @@ import * as core from "../core/worker.js";
 import {
   HttpError, MAX_BODY_BYTES, authenticate, checkSize, createAtlassianFetch, describeError, isJobId,
   normaliseHeaders, parseStartBody, tooLarge,
-} from "../forge/edge.js";
-import { createJobs, readStatus } from "../forge/jobs.js";
+} from "../core/edge.js";
+import { createJobs, readStatus } from "../core/jobs.js";
 
 /**
  * Inline work stays far below what an HTTP caller (Jira Automation's web request gives up after

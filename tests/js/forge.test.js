@@ -10,8 +10,8 @@ import * as core from "../../js/core/forge.js";
 import { startSimulator } from "../../js/sim/index.js";
 import { createHandlers, statusChange, actionRequest, CONFIG_KEY } from "../../js/forge/handlers.js";
 import { escapeKey, unescapeKey, kvsJournal } from "../../js/forge/journal.js";
-import { isSmall, DEFAULT_LIMITS } from "../../js/forge/jobs.js";
-import { signBody, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/forge/edge.js";
+import { isSmall, DEFAULT_LIMITS } from "../../js/core/jobs.js";
+import { signBody, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/core/edge.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TOKEN = "web-trigger-token-0123456789";
@@ -525,7 +525,7 @@ describe("queueConsumer (@forge/events)", () => {
   });
 });
 
-describe("the credentialed fetch (js/forge/edge.js)", () => {
+describe("the credentialed fetch (js/core/edge.js)", () => {
   test("Basic credentials go only to the configured origins; redirects are not followed", async () => {
     const seen = [];
     const fetchImpl = async (url, init) => {

@@ -16,7 +16,7 @@ import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { startSimulator } from "../../js/sim/index.js";
-import { signBody } from "../../js/forge/edge.js";
+import { signBody } from "../../js/core/edge.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = path.join(ROOT, "js/worker/wrangler.toml");
