@@ -7,6 +7,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startSimulator, Simulator } from "../../../js/sim/index.js";
 import { createHandler, match } from "../../../js/sim/server.js";
+import { ctl, simState, memoryJournal } from "./sim.js";
+export { ctl, simState, memoryJournal };
 
 export { startSimulator };
 
@@ -23,38 +25,12 @@ export function fastConfig(sim, extra = {}) {
   return { ...sim.config(), retry: { ...FAST_RETRY }, migrate: { pollTimeoutMs: 5000 }, ...extra };
 }
 
-/** A control-plane call (no auth). Throws on a non-2xx answer so a typo in a rule cannot pass silently. */
-export async function ctl(sim, method, path, body) {
-  const res = await fetch(`${sim.url}/__sim/${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Error(`control ${method} /__sim/${path} -> ${res.status}: ${text}`);
-  return json;
-}
 
-export const simState = (sim) => ctl(sim, "GET", "state");
 export const setFaults = (sim, rules, seed) => ctl(sim, "POST", "faults", { rules, ...(seed === undefined ? {} : { seed }) });
 export const clearFaults = (sim) => ctl(sim, "DELETE", "faults");
 export const setRateLimit = (sim, body) => ctl(sim, "POST", "ratelimit", body);
 export const clearRateLimit = (sim) => ctl(sim, "DELETE", "ratelimit");
 
-/** An in-memory journal with the host interface ({get, put, list}); values are JSON strings. */
-export function memoryJournal() {
-  const entries = new Map();
-  return {
-    entries,
-    get: async (key) => entries.get(key) ?? null,
-    put: async (key, value) => {
-      if (typeof value !== "string") throw new Error(`journal value for ${key} is not a string`);
-      entries.set(key, value);
-    },
-    list: async (prefix) => [...entries].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  };
-}
 
 const MIGRATE_RE = /\/migrate-to-atlassian-account-user\/([^/?]+)/;
 
