@@ -109,6 +109,16 @@ pub fn is_email(v: &str) -> bool {
     }
 }
 
+/// `8-4-4-4-12` hex digits, the shape of Jira group ids.
+pub fn is_uuid(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// Percent-encodes a value for a path segment or query value (RFC 3986 unreserved kept).
 pub fn pct(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -156,6 +166,13 @@ mod tests {
         let a: ObjectId = serde_json::from_str("88").unwrap();
         let b: ObjectId = serde_json::from_str("\"88\"").unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn uuid_shape() {
+        assert!(is_uuid("0c1b8e5e-0000-4000-8000-000000000001"));
+        assert!(!is_uuid("portal-migrated"));
+        assert!(!is_uuid("0c1b8e5e-0000-4000-8000-00000000000g"));
     }
 
     #[test]

@@ -62,6 +62,7 @@ fn classify(message: String) -> Option<Granted> {
     if m.contains("already exist")
         || m.contains("already has this permission")
         || m.contains("already granted")
+        || m.contains("duplicate")
     {
         Some(Granted::AlreadyGranted)
     } else if m.contains("guest") || (m.contains("space") && m.contains("assigned")) {

@@ -125,7 +125,7 @@ async fn migrate_batch(
             };
             let batch_error = batch_error.clone();
             async move {
-                let r = match customer::reconcile(ctx, &id, email.as_deref()).await {
+                let r = match customer::reconcile(ctx, &id, email.as_deref(), false).await {
                     Ok(Some(a)) => Ok(Some(a)),
                     Ok(None) => Err(StepError {
                         step: "migrate",

@@ -457,11 +457,14 @@ pub(crate) async fn poll_by_email(ctx: &Ctx<'_>, email: &str) -> Result<Option<A
 }
 
 /// After an ambiguous migrate (lost answer, 5xx, "not a local customer"): has it happened? Returns
-/// the account when it has, `None` when the id is still a portal-only customer.
+/// the account when it has, `None` when the id is still a portal-only customer. When the service
+/// itself said the id is no longer a local customer (`not_local`), the email decides even if the old
+/// id still reads as a customer (a lagging read).
 pub(crate) async fn reconcile(
     ctx: &Ctx<'_>,
     id: &PortalCustomerId,
     email: Option<&str>,
+    not_local: bool,
 ) -> Result<Option<AccountId>> {
     let resp = ctx
         .client
@@ -472,7 +475,7 @@ pub(crate) async fn reconcile(
         )
         .await?;
     match users::parse_get(&resp)? {
-        Some(u) if u.account_type == users::AccountType::Customer => Ok(None),
+        Some(u) if u.account_type == users::AccountType::Customer && !not_local => Ok(None),
         Some(u) if u.account_type == users::AccountType::Atlassian => Ok(Some(u.account_id)),
         _ => match email {
             Some(e) => poll_by_email(ctx, e).await,
@@ -566,7 +569,7 @@ async fn migrate_single(
                 }))
             }
             Ok(customers::Migrated::NotLocalCustomer(m)) => {
-                match reconcile(ctx, id, email).await.map_err(&e)? {
+                match reconcile(ctx, id, email, true).await.map_err(&e)? {
                     Some(a) => Some(a),
                     None => {
                         return Err(e(Error::Api {
@@ -579,40 +582,42 @@ async fn migrate_single(
                 }
             }
             // Ambiguous: the service may have committed. Look before sending again.
-            Err(err) if ambiguous(&err) => match reconcile(ctx, id, email).await.map_err(&e)? {
-                Some(a) => Some(a),
-                None => {
-                    // Still a portal-only customer: resending is safe, after the same back-off
-                    // (and Retry-After) as any other retry.
-                    let outcome = match &answer {
-                        Some(r) => Ok(r),
-                        None => Err(&crate::http::TransportError {
-                            code: "LOST".into(),
-                            message: err.to_string(),
-                        }),
-                    };
-                    let verdict = crate::retry::decide(
-                        &ctx.s.config.retry,
-                        RetryClass::Safe,
-                        crate::http::Surface::Admin,
-                        attempt,
-                        outcome,
-                        ctx.now(),
-                        waited,
-                        ctx.host.clock.random(),
-                    );
-                    last_error = Some(err);
-                    match verdict {
-                        crate::retry::Verdict::Retry { wait_ms, .. } => {
-                            ctx.client.count_retry();
-                            ctx.host.clock.sleep(wait_ms).await;
-                            waited += wait_ms;
-                            continue;
+            Err(err) if ambiguous(&err) => {
+                match reconcile(ctx, id, email, false).await.map_err(&e)? {
+                    Some(a) => Some(a),
+                    None => {
+                        // Still a portal-only customer: resending is safe, after the same back-off
+                        // (and Retry-After) as any other retry.
+                        let outcome = match &answer {
+                            Some(r) => Ok(r),
+                            None => Err(&crate::http::TransportError {
+                                code: "LOST".into(),
+                                message: err.to_string(),
+                            }),
+                        };
+                        let verdict = crate::retry::decide(
+                            &ctx.s.config.retry,
+                            RetryClass::Safe,
+                            crate::http::Surface::Admin,
+                            attempt,
+                            outcome,
+                            ctx.now(),
+                            waited,
+                            ctx.host.clock.random(),
+                        );
+                        last_error = Some(err);
+                        match verdict {
+                            crate::retry::Verdict::Retry { wait_ms, .. } => {
+                                ctx.client.count_retry();
+                                ctx.host.clock.sleep(wait_ms).await;
+                                waited += wait_ms;
+                                continue;
+                            }
+                            _ => break,
                         }
-                        _ => break,
                     }
                 }
-            },
+            }
             Err(err) => return Err(e(err)),
         };
         let Some(account) = account else {

@@ -22,6 +22,12 @@ pub(crate) async fn resolve_groups(ctx: &Ctx<'_>) -> Result<Vec<GroupId>> {
     let mut out = Vec::new();
     for (i, g) in ctx.s.config.groups.iter().enumerate() {
         let path = format!("$.groups[{i}]");
+        // A group id is used as it is (group add answers 404 for a wrong one); only names need a
+        // lookup, which not every site's API offers the same way.
+        if crate::ids::is_uuid(g) {
+            out.push(GroupId::new(g.clone()));
+            continue;
+        }
         let by_id = ctx
             .client
             .send(
