@@ -240,13 +240,43 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
     );
     match crate::engine::resolve_groups(&ctx).await {
         Ok(ids) if ids.is_empty() => out.push(pass("groups resolved", "no groups configured")),
-        Ok(ids) => out.push(pass(
-            "groups resolved",
-            ids.iter()
+        Ok(ids) => {
+            // An id is taken as given by the job; here it must also exist.
+            let mut missing = Vec::new();
+            for g in &ids {
+                let url = format!(
+                    "{site}/rest/api/3/group/member?groupId={}&maxResults=1",
+                    crate::ids::pct(g.as_str())
+                );
+                match ctx
+                    .client
+                    .send(
+                        "groups.members",
+                        HttpRequest::get(Surface::Jira, url),
+                        RetryClass::Safe,
+                    )
+                    .await
+                {
+                    Ok(r) if r.is_success() => {}
+                    Ok(r) => missing.push(format!("{g}: {}", api::error_message(&r.body))),
+                    Err(e) => missing.push(format!("{g}: {e}")),
+                }
+            }
+            let list = ids
+                .iter()
                 .map(|g| g.0.clone())
                 .collect::<Vec<_>>()
-                .join(", "),
-        )),
+                .join(", ");
+            if missing.is_empty() {
+                out.push(pass("groups resolved", list));
+            } else {
+                out.push(failed(
+                    "groups resolved",
+                    missing.join("; "),
+                    "use a group id or exact name in groups",
+                ));
+            }
+        }
         Err(e) => out.push(failed(
             "groups resolved",
             e.to_string(),

@@ -337,6 +337,14 @@ test("doctor --company checks that company's attributes and space; without one t
   assert.match(globex.stdout, /^✔ attribute portalAccountAttribute — "Portal Account" → id \d+$/m);
 });
 
+test("doctor fails a group id that does not exist, naming it", async () => {
+  const config = writeConfig({ groups: ["0c1b8e5e-0000-4000-8000-000000000001"] });
+  const r = await cli(["doctor", "--config", config]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^✘ groups resolved — 0c1b8e5e-0000-4000-8000-000000000001: Specified group does not exist\.$/m);
+  assert.match(r.stdout, /^ {2}fix: use a group id or exact name in groups$/m);
+});
+
 test("re-running the unfinished job's own command continues it (no second job first)", async () => {
   const config = writeConfig();
   const globex = portalCustomers(["GLOBEX"]);
