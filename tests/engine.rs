@@ -504,10 +504,16 @@ fn an_intent_whose_answer_was_lost_in_a_crash_counts_as_this_jobs_migration() {
 #[test]
 fn a_group_id_is_used_without_a_lookup_and_a_name_is_resolved() {
     let env = Env::new(Tenant::with_customers(1, "ACME"));
-    env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    env.run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
     assert_eq!(env.tenant.count("/group/bulk"), 0);
     let env = Env::new(Tenant::with_customers(1, "ACME"));
-    let out = env.run(&config(json!({"groups": ["portal-migrated"]})), json!({"companies": ["ACME"]})).unwrap();
+    let out = env
+        .run(
+            &config(json!({"groups": ["portal-migrated"]})),
+            json!({"companies": ["ACME"]}),
+        )
+        .unwrap();
     assert_eq!(out.report.totals.migrated, 1);
     assert!(env.tenant.count("/group/bulk?groupName=portal-migrated") >= 1);
     assert!(env.tenant.members.borrow()[GROUP].len() == 1);
