@@ -9,6 +9,13 @@ import { startSimulator } from "../../js/sim/index.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = path.join(ROOT, "js/cli/main.js");
+/** The Node flags the CLI's launcher line (`#!/usr/bin/env -S node …`) gives it, so the bench runs
+ *  the CLI as its users do even though it adds a probe with --import. */
+export const CLI_NODE_FLAGS = (() => {
+  const first = readFileSync(CLI, "utf8").split("\n", 1)[0];
+  const m = /^#!\S*env -S node(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+})();
 export const BASELINE = path.join(ROOT, "bench/baseline.js");
 export const WASM_PROBE = path.join(ROOT, "bench/probes/wasm-memory.js");
 export const SURFACES = ["jira", "assets", "admin", "confluence"];
@@ -100,7 +107,7 @@ export async function runCli(s, { concurrency, timeoutMs, progressJson = false, 
     const journalFile = tmp.file("journal.jsonl");
     const probeFile = tmp.file("probe.json");
     const args = [
-      "--import", WASM_PROBE, CLI, "run", "--config", configFile,
+      ...CLI_NODE_FLAGS, "--import", WASM_PROBE, CLI, "run", "--config", configFile,
       ...config.companies.flatMap((k) => ["--company", k]),
       "--report", reportFile, "--journal", journalFile, "--concurrency", String(concurrency),
       "--progress", progressJson ? "json" : "none", "--quiet",

@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --optimize-for-size
 // portal-migrate: dispatch to a command; every error becomes one line on stderr and an exit code.
+// --optimize-for-size: the CLI waits on the network; V8's default heap growth more than doubled its
+// peak RSS on a 10,000-customer job (bench S3) for a CPU saving it does not need.
 import { version } from "../core/node.js";
 import { UsageError, EXIT, USAGE_CODES } from "./errors.js";
 import { USAGE } from "./commands/help.js";
