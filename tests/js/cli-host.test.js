@@ -35,6 +35,11 @@ before(async () => {
       return res.end();
     }
     if (req.url === "/slow") return setTimeout(() => res.end("late"), 2000);
+    if (req.url === "/big") return res.end("x".repeat(4096));
+    if (req.url === "/big-chunked") {
+      res.write("y".repeat(3000));
+      return res.end("y".repeat(3000));
+    }
     res.writeHead(201, { "X-Thing": "yes", "content-type": "application/json" });
     res.end('{"ok":true}');
   });
@@ -72,6 +77,19 @@ test("fetch does not follow redirects", async () => {
   assert.equal(r.status, 302);
   assert.equal(r.headers.location, `${servers.other.url}/stolen`);
   assert.equal(servers.other.seen.length, before);
+});
+
+test("fetch refuses an answer larger than its cap, declared or streamed", async () => {
+  const capped = createFetch({ credentials, origins: new Set([servers.site.url]), timeoutMs: 5000, maxBodyBytes: 4000 });
+  for (const p of ["/big", "/big-chunked"]) {
+    await assert.rejects(capped({ surface: "jira", method: "GET", url: `${servers.site.url}${p}`, headers: {}, body: null }), (e) => {
+      assert.equal(e.code, "TOO_LARGE");
+      assert.equal(e.message, `answer larger than 4000 bytes from ${servers.site.url}`);
+      return true;
+    });
+  }
+  const ok = await capped({ surface: "jira", method: "GET", url: `${servers.site.url}/x`, headers: {}, body: null });
+  assert.equal(ok.body, '{"ok":true}');
 });
 
 test("transport failures reject with a code: ECONNREFUSED, TIMEOUT", async () => {
