@@ -200,10 +200,13 @@ export function normaliseHeaders(headers) {
  *   fetchImpl: the platform's fetch (Forge: @forge/api fetch, checked against the egress list;
  *   Worker: the global fetch).
  */
-export function createAtlassianFetch({ fetchImpl, credentials, urls, timeoutMs = 60_000 }) {
+/** The largest answer read (an AQL page of 1,000 objects is a few MB); past it the request fails. */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+export function createAtlassianFetch({ fetchImpl = globalThis.fetch, credentials, urls, origins: given, timeoutMs = 60_000, maxBodyBytes = MAX_ANSWER_BYTES }) {
   if (!credentials?.email || !credentials?.apiToken) throw new Error("createAtlassianFetch: credentials {email, apiToken} are required");
   const authorization = "Basic " + base64(`${credentials.email}:${credentials.apiToken}`);
-  const origins = new Set([urls.siteUrl, urls.adminUrl, urls.apiUrl].filter(Boolean).map((u) => new URL(u).origin));
+  const origins = given ?? new Set([urls.siteUrl, urls.adminUrl, urls.apiUrl].filter(Boolean).map((u) => new URL(u).origin));
   return async function hostFetch({ method, url, headers = {}, body }) {
     const h = {};
     for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() !== "authorization") h[k] = v;
@@ -230,8 +233,32 @@ export function createAtlassianFetch({ fetchImpl, credentials, urls, timeoutMs =
     }
     const out = {};
     res.headers.forEach((v, k) => { out[k.toLowerCase()] = v; });
-    return { status: res.status, headers: out, body: await res.text() };
+    return { status: res.status, headers: out, body: await readCapped(res, maxBodyBytes, origin) };
   };
+}
+
+/** The body as text, refusing more than `max` bytes instead of buffering whatever arrives. */
+async function readCapped(res, max, origin) {
+  const tooLarge = () => transportError("TOO_LARGE", `answer larger than ${max} bytes from ${origin}`);
+  if (Number(res.headers.get("content-length")) > max) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 function transportError(code, message) {
