@@ -1,7 +1,7 @@
 //! Adapters from the JS host object to the core's `Transport`, `Journal`, `Clock` and `Progress`;
 //! gloo-net (the global `fetch`) when the host gives no `fetch`.
 
-use super::interop::{describe, get, method, plain_error, to_js};
+use super::interop::{describe, get, method, plain_error, to_js_direct};
 use crate::host::{Clock, Host, Progress, ProgressEvent};
 use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::journal::{Journal, MemoryJournal};
@@ -86,7 +86,7 @@ struct JsTransport(Function);
 impl Transport for JsTransport {
     fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
         Box::pin(async move {
-            let arg = to_js(&req).map_err(|e| TransportError {
+            let arg = to_js_direct(&req).map_err(|e| TransportError {
                 code: "INTERNAL".into(),
                 message: describe(&e).1,
             })?;
@@ -243,7 +243,7 @@ struct JsProgress(Option<Function>);
 
 impl Progress for JsProgress {
     fn event(&self, e: &ProgressEvent) {
-        if let (Some(f), Ok(v)) = (&self.0, to_js(e)) {
+        if let (Some(f), Ok(v)) = (&self.0, to_js_direct(e)) {
             let _ = f.call1(&JsValue::NULL, &v);
         }
     }

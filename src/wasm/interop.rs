@@ -23,6 +23,13 @@ pub fn decode_js<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Res
     serde_json::from_str(&String::from(text)).map_err(|e| format!("{what}: {e}"))
 }
 
+/// A small value built straight into JS objects (no JSON text round trip) for the per-request hot
+/// path; `json_compatible` gives plain objects, never `Map`s.
+pub fn to_js_direct<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| plain_error("INTERNAL", &e.to_string(), None))
+}
+
 /// Plain objects, never `Map`s.
 pub fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     let text =
