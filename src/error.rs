@@ -81,6 +81,16 @@ impl Error {
             message: message.into(),
         }
     }
+    /// Something Atlassian did is not visible yet (a new account, §13); a later run will see it.
+    pub fn not_yet_visible(message: impl Into<String>) -> Self {
+        Error::Api {
+            op: "visibility",
+            surface: Surface::Jira,
+            status: 404,
+            message: message.into(),
+        }
+    }
+
     pub fn decode(op: &'static str, message: impl fmt::Display) -> Self {
         Error::Decode {
             op,

@@ -518,3 +518,42 @@ fn a_group_id_is_used_without_a_lookup_and_a_name_is_resolved() {
     assert!(env.tenant.count("/group/bulk?groupName=portal-migrated") >= 1);
     assert!(env.tenant.members.borrow()[GROUP].len() == 1);
 }
+
+#[test]
+fn a_permanent_migrate_failure_is_reported_once_not_resumed_by_every_later_run() {
+    let t = Tenant::with_customers(2, "ACME");
+    t.faults.borrow_mut().push(Fault {
+        pattern: "migrate-to-atlassian".into(),
+        count: 1,
+        kind: FaultKind::Status(403, None),
+    });
+    let env = Env::new(t);
+    let cfg = config(json!({"concurrency": 1}));
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.failed, 1, "{:?}", out.report.customers);
+    let failed = out
+        .report
+        .customers
+        .iter()
+        .find(|c| c.status == Status::Failed)
+        .unwrap();
+    assert_eq!(
+        (failed.failed_step.as_deref(), failed.retryable),
+        (Some("migrate"), Some(false))
+    );
+    // A later run for another customer does not pick the failed one up from the journal.
+    let other = out
+        .report
+        .customers
+        .iter()
+        .find(|c| c.status == Status::Migrated)
+        .unwrap()
+        .email
+        .clone()
+        .unwrap();
+    let out = env.run(&cfg, json!({"customers": [other]})).unwrap();
+    assert_eq!(out.report.customers.len(), 1, "{:?}", out.report.customers);
+    // The same request again checks it afresh (and now migrates it).
+    let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
+    assert_eq!(out.report.totals.failed, 0, "{:?}", out.report.customers);
+}

@@ -129,10 +129,9 @@ async fn migrate_batch(
                     Ok(Some(a)) => Ok(Some(a)),
                     Ok(None) => Err(StepError {
                         step: "migrate",
-                        error: batch_error.unwrap_or(Error::Decode {
-                            op: "customers.bulkMigrate",
-                            message: "the bulk call succeeded but the new account was not found by email in time; re-run to finish".into(),
-                        }),
+                        error: batch_error.unwrap_or(Error::not_yet_visible(
+                            "the bulk call succeeded but the new account was not found by email in time; re-run to finish",
+                        )),
                     }),
                     Err(err) => Err(StepError { step: "migrate", error: err }),
                 };

@@ -132,6 +132,9 @@ pub async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
             }
             Err(e) => {
                 fail(&mut state.rep, e);
+                if state.rep.retryable == Some(false) {
+                    close_failed(ctx, id, &state.rep).await?;
+                }
                 ctx.customer_done(&state.rep, started);
                 return Ok(Processed::Done(state.rep));
             }
@@ -155,7 +158,11 @@ async fn finished_in_this_job(ctx: &Ctx<'_>, w: &Work) -> Result<bool> {
         Some(CustomerRef::Account(a)) => ctx.records.customer_of_account(a.as_str()).await?,
         _ => None,
     };
-    Ok(record.is_some_and(|r| r.stage == Stage::Complete && r.job_id == ctx.job_id))
+    Ok(record.is_some_and(|r| {
+        r.stage == Stage::Complete
+            && r.job_id == ctx.job_id
+            && r.status.as_deref() != Some(Status::Failed.as_str())
+    }))
 }
 
 /// A customer after `begin`: its report so far and what `check` found.
@@ -194,7 +201,8 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
     }
     // Finished earlier in this same (unfinished) job: report it without calling Atlassian again.
     if let Some(r) = &record {
-        if r.stage == Stage::Complete && r.job_id == ctx.job_id && ctx.continuing {
+        let failed = r.status.as_deref() == Some(Status::Failed.as_str());
+        if r.stage == Stage::Complete && r.job_id == ctx.job_id && ctx.continuing && !failed {
             if let Some(status) = r.status.as_deref().and_then(Status::parse) {
                 let ids = [Some(r.portal_account_id.as_str()), r.account_id.as_deref()];
                 if !claim_all(ctx, &ids) {
@@ -484,6 +492,25 @@ pub(crate) async fn reconcile(
     }
 }
 
+/// Closes the record of a customer whose migrate failed for good (unknown id, no permission…), so
+/// later runs do not resume it; the report of this run says why.
+async fn close_failed(ctx: &Ctx<'_>, id: &PortalCustomerId, rep: &CustomerReport) -> Result<()> {
+    if ctx.dry_run {
+        return Ok(());
+    }
+    let key = customer_key(id.as_str());
+    let Some(mut rec) = ctx.records.get::<CustomerRecord>(&key).await? else {
+        return Ok(());
+    };
+    if rec.stage != Stage::Intent {
+        return Ok(());
+    }
+    rec.stage = Stage::Complete;
+    rec.status = Some(rep.status.as_str().into());
+    rec.updated_ms = ctx.now();
+    ctx.records.put(&key, &rec).await
+}
+
 /// Journals a customer's stage, keeping what an earlier record knew.
 pub(crate) async fn journal_stage(
     ctx: &Ctx<'_>,
@@ -621,10 +648,9 @@ async fn migrate_single(
             Err(err) => return Err(e(err)),
         };
         let Some(account) = account else {
-            return Err(e(Error::Decode {
-                op: "customers.migrate",
-                message: "migrated, but the new account id was neither in the answer nor found by email; re-run to finish".into(),
-            }));
+            return Err(e(Error::not_yet_visible(
+                "migrated, but the new account id was neither in the answer nor found by email yet; re-run to finish",
+            )));
         };
         journal_stage(ctx, w, id, email, Stage::Migrated, Some(&account))
             .await
@@ -699,7 +725,9 @@ pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<
         let rec = CustomerRecord {
             portal_account_id: p.0.clone(),
             job_id: ctx.job_id.clone(),
-            stage: if rep.status == Status::Failed {
+            // A failure a re-run can fix stays open, so any later run finishes it; a permanent one is
+            // closed (its new id is recorded) so it does not fail every unrelated run after it.
+            stage: if rep.status == Status::Failed && rep.retryable == Some(true) {
                 Stage::Migrated
             } else {
                 Stage::Complete
@@ -820,12 +848,7 @@ where
             Visible::Yes(t) => return Ok(t),
             Visible::NotYet(m) => {
                 if ctx.now() + wait > until {
-                    return Err(Error::Api {
-                        op: "visibility",
-                        surface: crate::http::Surface::Jira,
-                        status: 404,
-                        message: m,
-                    });
+                    return Err(Error::not_yet_visible(m));
                 }
                 ctx.host.clock.sleep(wait).await;
                 wait = (wait * 2).min(8_000);
