@@ -155,15 +155,9 @@ async fn migrate_batch(
                         Some(&account),
                     )
                     .await?;
-                    customer::claim(ctx, account.as_str());
-                    s.rep.account_id = Some(account.0.clone());
-                    s.checked = Checked::Account {
-                        id: account,
-                        email: email.clone(),
-                    };
+                    let email = email.clone();
+                    s.migrated(ctx, account, email);
                 }
-                s.rep.status = Status::Migrated;
-                s.rep.steps.migrate = Outcome::Done;
             }
             Ok(None) => {}
             Err(err) => {

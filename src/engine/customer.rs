@@ -116,15 +116,8 @@ pub async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
     if let Checked::Portal { id, email } = &state.checked {
         match migrate_single(ctx, &w, id, email.as_deref()).await {
             Ok(Some(account)) => {
-                // Another source may name the same customer by its new account.
-                claim(ctx, account.as_str());
-                state.rep.account_id = Some(account.0.clone());
-                state.checked = Checked::Account {
-                    id: account,
-                    email: email.clone(),
-                };
-                state.rep.status = Status::Migrated;
-                state.rep.steps.migrate = Outcome::Done;
+                let email = email.clone();
+                state.migrated(ctx, account, email);
             }
             Ok(None) => {
                 state.rep.status = Status::Planned;
@@ -172,6 +165,18 @@ pub(crate) struct State {
     pub record: Option<CustomerRecord>,
     /// Nothing left to do (skipped, failed check, or finished earlier in this job).
     pub finished: bool,
+}
+
+impl State {
+    /// This job's migrate made `account`: report it and carry on with the account.
+    pub(crate) fn migrated(&mut self, ctx: &Ctx<'_>, account: AccountId, email: Option<String>) {
+        // Another source may name the same customer by its new account.
+        claim(ctx, account.as_str());
+        self.rep.account_id = Some(account.0.clone());
+        self.rep.status = Status::Migrated;
+        self.rep.steps.migrate = Outcome::Done;
+        self.checked = Checked::Account { id: account, email };
+    }
 }
 
 /// Locates the Assets object, reads the journal, and checks the account. `None` for a duplicate.
