@@ -1,9 +1,9 @@
 //! The job configuration (the CLI's config file, the Forge app's settings, the Worker's JSON) and its
 //! validation. Errors name the JSON path of the offending value.
 
+use crate::client::{LimitConfig, RetryPolicy};
 use crate::error::{Error, Result};
-use crate::limiter::LimitConfig;
-use crate::retry::RetryPolicy;
+use crate::origin::Origin;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -138,6 +138,25 @@ pub struct Settings {
     pub api_url: String,
     pub concurrency: u32,
     pub space_permissions: Vec<(String, String)>,
+}
+
+impl Settings {
+    /// The exact origins that may receive the Atlassian credentials: the site, the admin gateway and
+    /// the API host. Hosts compare parsed origins against these, never strings.
+    pub fn credential_origins(&self) -> Vec<Origin> {
+        let mut out: Vec<Origin> = [&self.site_url, &self.admin_url, &self.api_url]
+            .iter()
+            .filter_map(|u| Origin::of(u).ok())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Whether a request to `url` may carry the credentials.
+    pub fn may_receive_credentials(&self, url: &str) -> bool {
+        Origin::of(url).is_ok_and(|o| self.credential_origins().contains(&o))
+    }
 }
 
 impl Config {

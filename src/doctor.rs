@@ -1,15 +1,11 @@
 //! `doctor`: read-only checks of a configuration against the site, each with a fix when it fails.
 
-use crate::api::{self, assets, confluence, customers, tenant, Urls};
-use crate::client::Client;
+use crate::api::{assets, confluence, customers, groups, tenant, Urls};
+use crate::client::{Client, Limiter};
 use crate::config::Settings;
-use crate::engine::Ctx;
+use crate::engine::{resolve_groups, resolve_space, Cache};
 use crate::host::Host;
-use crate::http::{HttpRequest, Surface};
 use crate::ids::ObjectTypeId;
-use crate::journal::Records;
-use crate::limiter::Limiter;
-use crate::retry::RetryClass;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -44,20 +40,14 @@ fn failed(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Chec
 /// `companies` entry); without one, those checks are skipped rather than guessed.
 pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec<Check> {
     let client = Client::new(
-        host.transport,
-        host.clock,
-        host.progress,
+        host,
         s.config.retry.clone(),
         Limiter::uniform(Default::default()),
     );
     let mut out = Vec::new();
     let site = &s.site_url;
 
-    let cloud_id = match client
-        .send("tenant.info", tenant::tenant_info(site), RetryClass::Safe)
-        .await
-        .and_then(|r| tenant::parse_tenant_info(&r))
-    {
+    let cloud_id = match client.call(tenant::tenant_info(site)).await {
         Ok(c) => {
             out.push(pass("site reachable", format!("{site} (cloudId {c})")));
             s.config.cloud_id.clone().unwrap_or(c.0)
@@ -72,29 +62,15 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         }
     };
 
-    match client
-        .send(
-            "users.myself",
-            HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/myself")),
-            RetryClass::Safe,
-        )
-        .await
-    {
-        Ok(r) if r.is_success() => out.push(pass("credentials valid", "the API token is accepted")),
-        Ok(r) => {
-            out.push(failed(
-                "credentials valid",
-                api::map_error("users.myself", Surface::Jira, &r).to_string(),
-                "set ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN to an admin's email and a classic API token",
-            ));
-            return out;
-        }
+    match client.call(tenant::myself(site)).await {
+        Ok(()) => out.push(pass("credentials valid", "the API token is accepted")),
         Err(e) => {
-            out.push(failed(
-                "credentials valid",
-                e.to_string(),
-                "check the network",
-            ));
+            let fix = if e.status().is_some() {
+                "set ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN to an admin's email and a classic API token"
+            } else {
+                "check the network"
+            };
+            out.push(failed("credentials valid", e.to_string(), fix));
             return out;
         }
     }
@@ -104,15 +80,7 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
             out.push(pass("Assets workspace", format!("{w} (from config)")));
             w.clone()
         }
-        None => match client
-            .send(
-                "assets.workspace",
-                tenant::workspace(site),
-                RetryClass::Safe,
-            )
-            .await
-            .and_then(|r| tenant::parse_workspace(&r))
-        {
+        None => match client.call(tenant::workspace(site)).await {
             Ok(w) => {
                 out.push(pass("Assets workspace", w.0.clone()));
                 w.0
@@ -128,137 +96,35 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         },
     };
     let urls = Urls::new(site, &s.admin_url, &s.api_url, &cloud_id, &workspace);
+    let cache = Cache::default();
 
     let company = company
         .map(str::to_string)
         .or_else(|| s.config.companies.first().cloned());
-    let probe = company
-        .clone()
-        .unwrap_or_else(|| "portal-migrate-doctor".into());
-    let query = assets::substitute(&s.config.assets.customer_query, "company", &probe);
-    let mut first: Option<assets::SearchPage> = None;
-    match query {
-        Err(e) => out.push(failed(
-            "customer query valid",
-            e.to_string(),
-            "fix assets.customerQuery",
-        )),
-        Ok(q) => match client
-            .send(
-                "assets.search",
-                assets::search(&urls.assets, &q, 0, 1),
-                RetryClass::Safe,
-            )
-            .await
-            .and_then(|r| assets::parse_search(&r, 0))
-        {
-            Ok(p) => {
-                out.push(pass(
-                    "customer query valid",
-                    format!("{q} → {} object(s) on the first page", p.page.items.len()),
-                ));
-                first = Some(p);
-            }
-            Err(e) => out.push(failed(
-                "customer query valid",
-                e.to_string(),
-                "fix the AQL in assets.customerQuery (attribute names must exist)",
-            )),
-        },
-    }
-
+    let first = customer_query(&client, s, &urls, company.as_deref(), &mut out).await;
     let skip = |name: &str| {
         pass(
             name,
             "skipped: give a company (doctor --company KEY) to check it",
         )
     };
-    let first = first.filter(|p| !p.page.items.is_empty() || !p.type_attributes.is_empty());
+    let first = first.filter(|p| !p.items.is_empty() || !p.meta.is_empty());
     if company.is_none() || first.is_none() {
         out.push(skip("attribute portalAccountAttribute"));
     }
     if let Some(page) = &first {
-        let cfg = &s.config.assets;
-        let type_id = page.page.items.first().and_then(|o| o.type_id().cloned());
-        let mut attrs = page.type_attributes.clone();
-        if attrs.is_empty() {
-            if let Some(t) = &type_id {
-                if let Ok(r) = client
-                    .send(
-                        "assets.objectTypeAttributes",
-                        assets::type_attributes(&urls.assets, t),
-                        RetryClass::Safe,
-                    )
-                    .await
-                {
-                    attrs = assets::parse_type_attributes(&r).unwrap_or_default();
-                }
-            }
-        }
-        let wanted = [
-            Some(("portalAccountAttribute", &cfg.portal_account_attribute)),
-            cfg.email_attribute.as_ref().map(|e| ("emailAttribute", e)),
-        ];
-        for (field, name) in wanted.into_iter().flatten() {
-            let of_type: Vec<_> = attrs
-                .iter()
-                .filter(|a| {
-                    type_id.as_ref().is_none_or(|t: &ObjectTypeId| {
-                        a.object_type.as_ref().is_none_or(|o| &o.id == t)
-                    })
-                })
-                .cloned()
-                .collect();
-            match assets::resolve_attribute(&of_type, name, &format!("$.assets.{field}")) {
-                Ok(id) => out.push(pass(
-                    &format!("attribute {field}"),
-                    format!("{name:?} → id {id}"),
-                )),
-                Err(e) => out.push(failed(
-                    &format!("attribute {field}"),
-                    e.to_string(),
-                    "use an attribute name or id of the customer object type",
-                )),
-            }
-        }
+        attributes(&client, s, &urls, page, &mut out).await;
     }
 
-    let records = Records {
-        journal: host.journal,
-        read_only: true,
-    };
-    let ctx = Ctx::new(
-        s,
-        client,
-        records,
-        host,
-        urls.clone(),
-        "doctor".into(),
-        true,
-        false,
-        None,
-    );
-    match crate::engine::resolve_groups(&ctx).await {
+    match resolve_groups(&client, s).await {
         Ok(ids) if ids.is_empty() => out.push(pass("groups resolved", "no groups configured")),
         Ok(ids) => {
             // An id is taken as given by the job; here it must also exist.
             let mut missing = Vec::new();
             for g in &ids {
-                let url = format!(
-                    "{site}/rest/api/3/group/member?groupId={}&maxResults=1",
-                    crate::ids::pct(g.as_str())
-                );
-                match ctx
-                    .client
-                    .send(
-                        "groups.members",
-                        HttpRequest::get(Surface::Jira, url),
-                        RetryClass::Safe,
-                    )
-                    .await
-                {
-                    Ok(r) if r.is_success() => {}
-                    Ok(r) => missing.push(format!("{g}: {}", api::error_message(&r.body))),
+                match client.call(groups::missing(site, g)).await {
+                    Ok(None) => {}
+                    Ok(Some(m)) => missing.push(format!("{g}: {m}")),
                     Err(e) => missing.push(format!("{g}: {e}")),
                 }
             }
@@ -284,111 +150,164 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         )),
     }
 
-    let perm = HttpRequest::get(
-        Surface::Jira,
-        format!("{site}/rest/api/3/mypermissions?permissions=ADMINISTER"),
-    );
-    match ctx
-        .client
-        .send("users.mypermissions", perm, RetryClass::Safe)
-        .await
-    {
-        Ok(r) if r.is_success() => {
-            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-            if v.pointer("/permissions/ADMINISTER/havePermission")
-                .and_then(|b| b.as_bool())
-                == Some(true)
-            {
-                out.push(pass(
-                    "may add group members",
-                    "the account has Administer Jira",
-                ));
+    match client.call(tenant::may_administer(site)).await {
+        Ok(true) => out.push(pass(
+            "may add group members",
+            "the account has Administer Jira",
+        )),
+        Ok(false) => out.push(failed(
+            "may add group members",
+            "the account lacks Administer Jira / site admin",
+            "use a site-admin (and org-admin) service account",
+        )),
+        Err(e) => {
+            let fix = if e.status().is_some() {
+                "use a site-admin account"
             } else {
-                out.push(failed(
-                    "may add group members",
-                    "the account lacks Administer Jira / site admin",
-                    "use a site-admin (and org-admin) service account",
-                ));
-            }
+                "check the network"
+            };
+            out.push(failed("may add group members", e.to_string(), fix));
         }
-        Ok(r) => out.push(failed(
-            "may add group members",
-            api::map_error("users.mypermissions", Surface::Jira, &r).to_string(),
-            "use a site-admin account",
-        )),
-        Err(e) => out.push(failed(
-            "may add group members",
-            e.to_string(),
-            "check the network",
-        )),
     }
 
     if s.config.assets.company_query.is_some() && company.is_none() {
         out.push(skip("Confluence space visible"));
     }
     if let (Some(company), true) = (&company, s.config.assets.company_query.is_some()) {
-        match crate::engine::space_for(&ctx, Some(company)).await {
-            Ok(Some(key)) => match ctx
-                .client
-                .send(
-                    "confluence.findSpace",
-                    confluence::find_space(site, &key),
-                    RetryClass::Safe,
-                )
-                .await
-                .and_then(|r| confluence::parse_find_space(&r, &key))
-            {
-                Ok(true) => out.push(pass(
-                    "Confluence space visible",
-                    format!("{key} (company {company})"),
-                )),
-                Ok(false) => out.push(failed(
-                    "Confluence space visible",
-                    format!("space {key} not found or not visible"),
-                    "give the account space admin on the company's space",
-                )),
-                Err(e) => out.push(failed(
-                    "Confluence space visible",
-                    e.to_string(),
-                    "check Confluence on the site",
-                )),
-            },
-            Ok(None) => out.push(failed(
-                "Confluence space visible",
-                format!("company {company} has no space key"),
-                "fill the company's space key attribute or fix assets.companyQuery",
-            )),
-            Err(e) => out.push(failed(
-                "Confluence space visible",
-                e.to_string(),
-                "fix assets.companyQuery / assets.spaceKeyAttribute",
-            )),
-        }
+        out.push(space(&client, s, &urls, &cache, company).await);
     }
 
-    match ctx
-        .client
-        .send(
-            "customers.list",
-            customers::list(&urls.customers, 0, 1),
-            RetryClass::Safe,
-        )
-        .await
-    {
-        Ok(r) if r.is_success() => out.push(pass(
+    match client.call(customers::list(&urls, 0, 1)).await {
+        Ok(_) => out.push(pass(
             "admin gateway reachable",
             "customer-management API answers",
         )),
-        Ok(r) => out.push(failed(
-            "admin gateway reachable",
-            api::map_error("customers.list", Surface::Admin, &r).to_string(),
-            "the token's account must be an org admin; check adminUrl and cloudId",
-        )),
-        Err(e) => out.push(failed(
-            "admin gateway reachable",
-            e.to_string(),
-            "check adminUrl and the network",
-        )),
+        Err(e) => {
+            let fix = if e.status().is_some() {
+                "the token's account must be an org admin; check adminUrl and cloudId"
+            } else {
+                "check adminUrl and the network"
+            };
+            out.push(failed("admin gateway reachable", e.to_string(), fix));
+        }
     }
     out
+}
+
+/// The customer query with the company (or a probe value) on its first page.
+async fn customer_query(
+    client: &Client<'_>,
+    s: &Settings,
+    urls: &Urls,
+    company: Option<&str>,
+    out: &mut Vec<Check>,
+) -> Option<assets::SearchPage> {
+    let probe = company.unwrap_or("portal-migrate-doctor");
+    let q = match assets::substitute(&s.config.assets.customer_query, "company", probe) {
+        Ok(q) => q,
+        Err(e) => {
+            out.push(failed(
+                "customer query valid",
+                e.to_string(),
+                "fix assets.customerQuery",
+            ));
+            return None;
+        }
+    };
+    match client.call(assets::search(urls, &q, 0, 1)).await {
+        Ok(p) => {
+            out.push(pass(
+                "customer query valid",
+                format!("{q} → {} object(s) on the first page", p.items.len()),
+            ));
+            Some(p)
+        }
+        Err(e) => {
+            out.push(failed(
+                "customer query valid",
+                e.to_string(),
+                "fix the AQL in assets.customerQuery (attribute names must exist)",
+            ));
+            None
+        }
+    }
+}
+
+/// The customer object's attributes the config names.
+async fn attributes(
+    client: &Client<'_>,
+    s: &Settings,
+    urls: &Urls,
+    page: &assets::SearchPage,
+    out: &mut Vec<Check>,
+) {
+    let cfg = &s.config.assets;
+    let type_id = page.items.first().and_then(|o| o.type_id().cloned());
+    let mut attrs = page.meta.clone();
+    if attrs.is_empty() {
+        if let Some(t) = &type_id {
+            attrs = client
+                .call(assets::type_attributes(urls, t))
+                .await
+                .unwrap_or_default();
+        }
+    }
+    let wanted = [
+        Some(("portalAccountAttribute", &cfg.portal_account_attribute)),
+        cfg.email_attribute.as_ref().map(|e| ("emailAttribute", e)),
+    ];
+    for (field, name) in wanted.into_iter().flatten() {
+        let of_type: Vec<_> = attrs
+            .iter()
+            .filter(|a| {
+                type_id.as_ref().is_none_or(|t: &ObjectTypeId| {
+                    a.object_type.as_ref().is_none_or(|o| &o.id == t)
+                })
+            })
+            .cloned()
+            .collect();
+        match assets::resolve_attribute(&of_type, name, &format!("$.assets.{field}")) {
+            Ok(id) => out.push(pass(
+                &format!("attribute {field}"),
+                format!("{name:?} → id {id}"),
+            )),
+            Err(e) => out.push(failed(
+                &format!("attribute {field}"),
+                e.to_string(),
+                "use an attribute name or id of the customer object type",
+            )),
+        }
+    }
+}
+
+/// The company's space exists and is visible.
+async fn space(
+    client: &Client<'_>,
+    s: &Settings,
+    urls: &Urls,
+    cache: &Cache,
+    company: &str,
+) -> Check {
+    const NAME: &str = "Confluence space visible";
+    match resolve_space(client, s, urls, cache, Some(company)).await {
+        Ok(Some(key)) => match client.call(confluence::find_space(&s.site_url, &key)).await {
+            Ok(true) => pass(NAME, format!("{key} (company {company})")),
+            Ok(false) => failed(
+                NAME,
+                format!("space {key} not found or not visible"),
+                "give the account space admin on the company's space",
+            ),
+            Err(e) => failed(NAME, e.to_string(), "check Confluence on the site"),
+        },
+        Ok(None) => failed(
+            NAME,
+            format!("company {company} has no space key"),
+            "fill the company's space key attribute or fix assets.companyQuery",
+        ),
+        Err(e) => failed(
+            NAME,
+            e.to_string(),
+            "fix assets.companyQuery / assets.spaceKeyAttribute",
+        ),
+    }
 }

@@ -25,6 +25,20 @@ pub enum Error {
     },
     /// Atlassian answered 2xx with a body the client cannot read. Re-running will not help.
     Decode { op: &'static str, message: String },
+    /// Something Atlassian did is not visible yet (a new account, §13) after every allowed wait; a
+    /// later run will see it.
+    NotYetVisible {
+        op: &'static str,
+        surface: Surface,
+        message: String,
+    },
+    /// A listing did not page as documented (ignored its offset, or went past every bound). A re-run
+    /// meets the same service.
+    Paging {
+        op: &'static str,
+        surface: Surface,
+        message: String,
+    },
     /// The host's journal failed; the job stops rather than risk losing what it did. Re-run after fixing storage.
     Journal { message: String },
 }
@@ -39,6 +53,8 @@ impl Error {
             Error::Api { .. } => "ATLASSIAN_API",
             Error::Transport { .. } => "TRANSPORT",
             Error::Decode { .. } => "DECODE",
+            Error::NotYetVisible { .. } => "NOT_YET_VISIBLE",
+            Error::Paging { .. } => "PAGING",
             Error::Journal { .. } => "JOURNAL",
         }
     }
@@ -46,12 +62,8 @@ impl Error {
     /// Whether running the job again (later) can fix this failure.
     pub fn retryable(&self) -> bool {
         match self {
-            // A new account not yet visible (§13) appears later; any other 404 stays.
-            Error::Api {
-                op: "visibility", ..
-            } => true,
             Error::Api { status, .. } => *status == 429 || *status >= 500,
-            Error::Transport { .. } | Error::Journal { .. } => true,
+            Error::Transport { .. } | Error::Journal { .. } | Error::NotYetVisible { .. } => true,
             _ => false,
         }
     }
@@ -65,7 +77,10 @@ impl Error {
 
     pub fn surface(&self) -> Option<Surface> {
         match self {
-            Error::Api { surface, .. } | Error::Transport { surface, .. } => Some(*surface),
+            Error::Api { surface, .. }
+            | Error::Transport { surface, .. }
+            | Error::NotYetVisible { surface, .. }
+            | Error::Paging { surface, .. } => Some(*surface),
             _ => None,
         }
     }
@@ -81,16 +96,6 @@ impl Error {
             message: message.into(),
         }
     }
-    /// Something Atlassian did is not visible yet (a new account, §13); a later run will see it.
-    pub fn not_yet_visible(message: impl Into<String>) -> Self {
-        Error::Api {
-            op: "visibility",
-            surface: Surface::Jira,
-            status: 404,
-            message: message.into(),
-        }
-    }
-
     pub fn decode(op: &'static str, message: impl fmt::Display) -> Self {
         Error::Decode {
             op,
@@ -116,6 +121,16 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{op} ({surface}): {message}"),
             Error::Decode { op, message } => write!(f, "{op}: unreadable response: {message}"),
+            Error::NotYetVisible {
+                op,
+                surface,
+                message,
+            } => write!(f, "{op} ({surface}): not visible yet: {message}"),
+            Error::Paging {
+                op,
+                surface,
+                message,
+            } => write!(f, "{op} ({surface}): {message}"),
             Error::Journal { message } => write!(f, "journal: {message}"),
         }
     }

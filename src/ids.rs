@@ -9,7 +9,7 @@ use std::fmt;
 macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub String);
 
         impl $name {
@@ -18,6 +18,10 @@ macro_rules! id_type {
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(&self.0) }
+        }
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str { &self.0 }
         }
         impl From<&str> for $name { fn from(s: &str) -> Self { Self(s.to_string()) } }
         impl From<String> for $name { fn from(s: String) -> Self { Self(s) } }
@@ -53,6 +57,8 @@ id_type!(
     WorkspaceId,
     /// A Jira issue key or id.
     IssueKey,
+    /// A job: derived from its request, so the same request is the same job.
+    JobId,
 );
 
 /// Accepts a JSON string or number as a string.

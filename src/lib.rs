@@ -2,12 +2,13 @@
 //! finish the job (Assets write-back, groups, Confluence space, issue comment), safely.
 //!
 //! Every decision lives in this crate; hosts (Forge, a Cloudflare Worker, the Node CLI) supply IO
-//! through [`host::Host`]. Modules:
-//! - [`ids`] typed ids; [`config`] the configuration and its validation; [`error`] the error type;
-//! - [`http`] request/response values and the `Transport` trait; [`api`] one module per surface;
-//! - [`page`] paging; [`retry`] the retry policy; [`limiter`] per-surface concurrency;
-//! - [`client`] sends with retries and limits; [`journal`] the durable record of a job;
-//! - [`engine`] runs a job; [`report`] its results.
+//! through [`host::Host`]. Modules, from the bottom up:
+//! - [`ids`] typed ids; [`error`] the error type; [`http`] request/response values and `Transport`;
+//!   [`page`] what a page of a listing says; [`names`] "did you mean"; [`origin`] the URL rule;
+//! - [`api`] one [`api::Op`] per Atlassian call, per surface;
+//! - [`client`] the only place that sends, retries, waits, polls and walks pages;
+//! - [`config`] the configuration; [`journal`] the durable record of a job; [`report`] its results;
+//! - [`engine`] runs a job; [`doctor`] checks a config; [`jobs`] what hosts decide about jobs.
 
 pub mod api;
 pub mod client;
@@ -18,12 +19,12 @@ pub mod error;
 pub mod host;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod journal;
-pub mod limiter;
 pub mod names;
+pub mod origin;
 pub mod page;
 pub mod report;
-pub mod retry;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -1,62 +1,29 @@
-//! One `Page<T>` over Atlassian's paging styles: Jira/Assets (`startAt`/`maxResults`/`isLast`), JSM
-//! (`start`/`limit`/`isLastPage`), the admin gateway (`start-index`/`max-results`, no total) and
-//! Confluence v2 cursors. Callers never write their own stop condition.
+//! One `Page<T>` over Atlassian's offset paging styles: Jira/Assets (`startAt`/`maxResults`/`isLast`,
+//! `total` optional), JSM (`start`/`limit`/`isLastPage`) and the admin gateway (`start-index`/
+//! `max-results`, no total). A page only says what the answer said; when to stop is decided in one
+//! place, the client's walker (`client::paging`), never by a page's length (`atlassian-api.md` §13).
 
 use serde::{Deserialize, Deserializer};
 
+/// `M` is whatever else a page brings that the caller needs (Assets sends the attribute definitions).
 #[derive(Clone, Debug, PartialEq)]
-pub enum PageRequest {
-    Offset(u64),
-    Cursor(String),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Page<T> {
+pub struct Page<T, M = ()> {
     pub items: Vec<T>,
-    pub next: Option<PageRequest>,
+    /// `isLast` / `last` / `isLastPage` when the answer had one.
+    pub is_last: Option<bool>,
+    /// `total` when the answer had one.
+    pub total: Option<u64>,
+    pub meta: M,
 }
 
 impl<T> Page<T> {
-    /// An offset page. `reported_max` is the page size the *response* reports (the service may cap
-    /// the one asked for). Stops on `is_last`, on a short page, or on an empty page (§13); the next
-    /// offset advances by the number of items received.
-    pub fn offset(
-        items: Vec<T>,
-        start: u64,
-        reported_max: Option<u64>,
-        is_last: Option<bool>,
-    ) -> Self {
-        let n = items.len() as u64;
-        let short = reported_max.is_some_and(|m| n < m);
-        let last = is_last == Some(true) || n == 0 || short;
+    pub fn new(items: Vec<T>, is_last: Option<bool>, total: Option<u64>) -> Self {
         Page {
-            next: (!last).then_some(PageRequest::Offset(start + n)),
             items,
+            is_last,
+            total,
+            meta: (),
         }
-    }
-
-    pub fn cursor(items: Vec<T>, next: Option<String>) -> Self {
-        let next = if items.is_empty() {
-            None
-        } else {
-            next.filter(|c| !c.is_empty()).map(PageRequest::Cursor)
-        };
-        Page { items, next }
-    }
-
-    pub fn next_offset(&self) -> Option<u64> {
-        match self.next {
-            Some(PageRequest::Offset(o)) => Some(o),
-            _ => None,
-        }
-    }
-}
-
-impl<T> IntoIterator for Page<T> {
-    type Item = T;
-    type IntoIter = std::vec::IntoIter<T>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.items.into_iter()
     }
 }
 
@@ -101,36 +68,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn offset_page_advances_by_items_received() {
-        let p = Page::offset(vec![1, 2, 3], 10, Some(3), Some(false));
-        assert_eq!(p.next, Some(PageRequest::Offset(13)));
-    }
-
-    #[test]
-    fn offset_page_stops_on_is_last_short_or_empty() {
-        assert_eq!(Page::offset(vec![1, 2], 0, Some(2), Some(true)).next, None);
-        assert_eq!(Page::offset(vec![1], 0, Some(25), None).next, None);
-        assert_eq!(
-            Page::offset(Vec::<u8>::new(), 0, None, Some(false)).next,
-            None
-        );
-        // the service capped the page: 100 asked, 50 reported and received, not last
-        assert_eq!(
-            Page::offset(vec![0; 50], 0, Some(50), Some(false)).next,
-            Some(PageRequest::Offset(50))
-        );
-    }
-
-    #[test]
-    fn cursor_page_ends_without_next() {
-        assert_eq!(
-            Page::cursor(vec![1], Some("abc".into())).next,
-            Some(PageRequest::Cursor("abc".into()))
-        );
-        assert_eq!(Page::cursor(vec![1], None).next, None);
-    }
-
-    #[test]
     fn is_last_accepts_bool_and_string() {
         #[derive(Deserialize)]
         struct T {
@@ -146,5 +83,20 @@ mod tests {
         ] {
             assert_eq!(serde_json::from_str::<T>(j).unwrap().v, want, "{j}");
         }
+    }
+
+    #[test]
+    fn numbers_may_be_strings() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "opt_u64")]
+            v: Option<u64>,
+        }
+        assert_eq!(
+            serde_json::from_str::<T>(r#"{"v":"25"}"#).unwrap().v,
+            Some(25)
+        );
+        assert_eq!(serde_json::from_str::<T>(r#"{"v":7}"#).unwrap().v, Some(7));
+        assert_eq!(serde_json::from_str::<T>(r#"{}"#).unwrap().v, None);
     }
 }

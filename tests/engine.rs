@@ -218,7 +218,7 @@ fn failed_write_back_is_finished_by_the_next_run_without_migrating_again() {
     let out = env.run(&cfg, json!({"companies": ["ACME"]})).unwrap();
     assert_eq!(out.report.totals.failed, 2);
     assert_eq!(
-        out.report.customers[0].failed_step.as_deref(),
+        out.report.customers[0].failed_step.map(|s| s.as_str()),
         Some("writeBack")
     );
     assert!(
@@ -538,7 +538,7 @@ fn a_permanent_migrate_failure_is_reported_once_not_resumed_by_every_later_run()
         .find(|c| c.status == Status::Failed)
         .unwrap();
     assert_eq!(
-        (failed.failed_step.as_deref(), failed.retryable),
+        (failed.failed_step.map(|s| s.as_str()), failed.retryable),
         (Some("migrate"), Some(false))
     );
     // A later run for another customer does not pick the failed one up from the journal.

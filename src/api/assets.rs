@@ -1,9 +1,9 @@
 //! Assets (JSM CMDB) REST API, documented: `POST /object/aql`, `PUT /object/{id}`,
 //! `GET /objecttype/{id}/attributes`. `atlassian-api.md` §3. All ids are strings.
 
-use super::decode;
+use super::{Op, Urls};
 use crate::error::{Error, Result};
-use crate::http::{HttpRequest, HttpResponse, Surface};
+use crate::http::{HttpRequest, Surface};
 use crate::ids::{pct, AttributeId, ObjectId, ObjectTypeId};
 use crate::page::{bool_or_string, opt_u64, Page};
 use serde::Deserialize;
@@ -28,17 +28,6 @@ pub fn quote(value: &str) -> Result<String> {
 /// Replaces every `{name}` placeholder in `template` with the quoted value.
 pub fn substitute(template: &str, name: &str, value: &str) -> Result<String> {
     Ok(template.replace(&format!("{{{name}}}"), &quote(value)?))
-}
-
-pub fn search(base: &str, aql: &str, start_at: u64, max_results: u32) -> HttpRequest {
-    HttpRequest::json(
-        Surface::Assets,
-        "POST",
-        format!(
-            "{base}/object/aql?startAt={start_at}&maxResults={max_results}&includeAttributes=true"
-        ),
-        &json!({ "qlQuery": aql }),
-    )
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -110,19 +99,17 @@ impl AssetObject {
     }
 }
 
-/// One page of an AQL search with the attribute definitions the service sent along.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SearchPage {
-    pub page: Page<AssetObject>,
-    pub type_attributes: Vec<TypeAttribute>,
-}
+/// One page of an AQL search, with the attribute definitions the service sent along.
+pub type SearchPage = Page<AssetObject, Vec<TypeAttribute>>;
 
-pub fn parse_search(resp: &HttpResponse, start_at: u64) -> Result<SearchPage> {
+/// `POST /object/aql?startAt&maxResults&includeAttributes=true` (§3.2). `maxResults` is only a wish:
+/// the service may cap it ("actual number may be less") and may echo the requested size.
+pub fn search(urls: &Urls, aql: &str, start_at: u64, max_results: u32) -> Op<SearchPage> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct R {
         #[serde(default, deserialize_with = "opt_u64")]
-        max_results: Option<u64>,
+        total: Option<u64>,
         #[serde(default, deserialize_with = "bool_or_string")]
         is_last: Option<bool>,
         #[serde(default, deserialize_with = "bool_or_string")]
@@ -132,23 +119,43 @@ pub fn parse_search(resp: &HttpResponse, start_at: u64) -> Result<SearchPage> {
         #[serde(default)]
         object_type_attributes: Vec<TypeAttribute>,
     }
-    let r: R = decode("assets.search", Surface::Assets, resp)?;
-    let is_last = r.is_last.or(r.last);
-    Ok(SearchPage {
-        page: Page::offset(r.values, start_at, r.max_results, is_last),
-        type_attributes: r.object_type_attributes,
-    })
-}
-
-pub fn type_attributes(base: &str, type_id: &ObjectTypeId) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Assets,
-        format!("{base}/objecttype/{}/attributes", pct(type_id.as_str())),
+    Op::safe(
+        "assets.search",
+        HttpRequest::json(
+            Surface::Assets,
+            "POST",
+            format!(
+                "{}/object/aql?startAt={start_at}&maxResults={max_results}&includeAttributes=true",
+                urls.assets
+            ),
+            &json!({ "qlQuery": aql }),
+        ),
+        |r| {
+            let p: R = r.json()?;
+            Ok(Page {
+                items: p.values,
+                is_last: p.is_last.or(p.last),
+                total: p.total,
+                meta: p.object_type_attributes,
+            })
+        },
     )
 }
 
-pub fn parse_type_attributes(resp: &HttpResponse) -> Result<Vec<TypeAttribute>> {
-    decode("assets.objectTypeAttributes", Surface::Assets, resp)
+/// `GET /objecttype/{id}/attributes` (§3.6).
+pub fn type_attributes(urls: &Urls, type_id: &ObjectTypeId) -> Op<Vec<TypeAttribute>> {
+    Op::safe(
+        "assets.objectTypeAttributes",
+        HttpRequest::get(
+            Surface::Assets,
+            format!(
+                "{}/objecttype/{}/attributes",
+                urls.assets,
+                pct(type_id.as_str())
+            ),
+        ),
+        |r| r.json(),
+    )
 }
 
 /// Resolves an attribute given by id or by name (case-insensitive) among `attrs`; the error lists
@@ -171,27 +178,23 @@ pub fn resolve_attribute(attrs: &[TypeAttribute], wanted: &str, path: &str) -> R
 }
 
 /// `PUT /object/{id}` changing one attribute; only the listed attributes change (§3.5).
-pub fn update_attribute(
-    base: &str,
-    object: &ObjectId,
-    attr: &AttributeId,
-    value: &str,
-) -> HttpRequest {
-    HttpRequest::json(
-        Surface::Assets,
-        "PUT",
-        format!("{base}/object/{}", pct(object.as_str())),
-        &json!({"attributes": [{"objectTypeAttributeId": attr, "objectAttributeValues": [{"value": value}]}]}),
+pub fn update_attribute(urls: &Urls, object: &ObjectId, attr: &AttributeId, value: &str) -> Op<()> {
+    Op::safe(
+        "assets.updateObject",
+        HttpRequest::json(
+            Surface::Assets,
+            "PUT",
+            format!("{}/object/{}", urls.assets, pct(object.as_str())),
+            &json!({"attributes": [{"objectTypeAttributeId": attr, "objectAttributeValues": [{"value": value}]}]}),
+        ),
+        |r| r.json::<serde_json::Value>().map(|_| ()),
     )
-}
-
-pub fn parse_update(resp: &HttpResponse) -> Result<()> {
-    decode::<serde_json::Value>("assets.updateObject", Surface::Assets, resp).map(|_| ())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::answer;
 
     #[test]
     fn quote_escapes_quotes_and_rejects_backslash_and_controls() {
@@ -215,9 +218,17 @@ mod tests {
         );
     }
 
+    fn urls() -> Urls {
+        Urls {
+            site: "https://s".into(),
+            customers: "https://a/c".into(),
+            assets: "https://api/ws/v1".into(),
+        }
+    }
+
     #[test]
     fn search_sends_qlquery_and_paging() {
-        let r = search("https://api/ws/v1", "objectTypeId = 4", 25, 25);
+        let r = search(&urls(), "objectTypeId = 4", 25, 25).request;
         assert_eq!(r.method, "POST");
         assert_eq!(
             r.url,
@@ -235,24 +246,22 @@ mod tests {
 
     #[test]
     fn parses_documented_example_with_string_is_last() {
-        let p = parse_search(&HttpResponse::new(200, DOC_EXAMPLE), 0).unwrap();
-        assert_eq!(p.page.items.len(), 1);
-        let o = &p.page.items[0];
+        let p = answer(&search(&urls(), "x", 0, 25), 200, DOC_EXAMPLE).unwrap();
+        assert_eq!(p.items.len(), 1);
+        let o = &p.items[0];
         assert_eq!(o.id.as_str(), "88");
         assert_eq!(o.value(&AttributeId::new("91")).as_deref(), Some("qm:1:2"));
         assert_eq!(o.value(&AttributeId::new("92")), None);
-        // 1 value < reported maxResults 25: the last page even though isLast is "false"
-        assert_eq!(p.page.next, None);
+        // isLast is the string "false": the page says so, the walker decides what follows
+        assert_eq!((p.is_last, p.total), (Some(false), Some(5)));
         assert_eq!(
-            resolve_attribute(&p.type_attributes, "portal account", "$.x")
+            resolve_attribute(&p.meta, "portal account", "$.x")
                 .unwrap()
                 .as_str(),
             "91"
         );
         assert_eq!(
-            resolve_attribute(&p.type_attributes, "92", "$.x")
-                .unwrap()
-                .as_str(),
+            resolve_attribute(&p.meta, "92", "$.x").unwrap().as_str(),
             "92"
         );
     }
@@ -275,12 +284,13 @@ mod tests {
     #[test]
     fn update_sends_only_the_attribute() {
         let r = update_attribute(
-            "https://b",
+            &urls(),
             &ObjectId::new("88"),
             &AttributeId::new("91"),
             "712020:x",
-        );
-        assert_eq!(r.url, "https://b/object/88");
+        )
+        .request;
+        assert_eq!(r.url, "https://api/ws/v1/object/88");
         assert_eq!(
             r.body.as_deref(),
             Some(

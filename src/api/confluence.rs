@@ -2,25 +2,15 @@
 //! space lookup, and the UNDOCUMENTED internal `/cgraphql` `updateSpacePermissions` mutation seen in a
 //! community thread (`atlassian-api.md` §7).
 
-use super::{decode, error_message, map_error};
-use crate::error::Result;
-use crate::http::{HttpRequest, HttpResponse, Surface};
+use super::Op;
+use crate::error::Error;
+use crate::http::{HttpRequest, Surface};
 use crate::ids::{pct, AccountId, SpaceKey};
 use serde::Deserialize;
 use serde_json::json;
 
-pub fn find_space(site: &str, key: &SpaceKey) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Confluence,
-        format!(
-            "{site}/wiki/api/v2/spaces?keys={}&limit=1",
-            pct(key.as_str())
-        ),
-    )
-}
-
-/// Whether the space exists and is visible to the caller.
-pub fn parse_find_space(resp: &HttpResponse, key: &SpaceKey) -> Result<bool> {
+/// `GET /wiki/api/v2/spaces?keys=KEY`: whether the space exists and is visible to the caller (§7.2).
+pub fn find_space(site: &str, key: &SpaceKey) -> Op<bool> {
     #[derive(Deserialize)]
     struct S {
         key: String,
@@ -30,19 +20,39 @@ pub fn parse_find_space(resp: &HttpResponse, key: &SpaceKey) -> Result<bool> {
         #[serde(default)]
         results: Vec<S>,
     }
-    let r: R = decode("confluence.findSpace", Surface::Confluence, resp)?;
-    Ok(r.results.iter().any(|s| s.key == key.as_str()))
+    let want = key.0.clone();
+    Op::safe(
+        "confluence.findSpace",
+        HttpRequest::get(
+            Surface::Confluence,
+            format!(
+                "{site}/wiki/api/v2/spaces?keys={}&limit=1",
+                pct(key.as_str())
+            ),
+        ),
+        move |r| Ok(r.json::<R>()?.results.iter().any(|s| s.key == want)),
+    )
 }
 
-pub fn grant(site: &str, key: &SpaceKey, account: &AccountId, op: (&str, &str)) -> HttpRequest {
-    HttpRequest::json(
-        Surface::Confluence,
-        "POST",
-        format!(
-            "{site}/wiki/rest/api/space/{}/permission",
-            pct(key.as_str())
+/// `POST /wiki/rest/api/space/{key}/permission` with the documented `key`/`target` shape (§7.1).
+pub fn grant(site: &str, key: &SpaceKey, account: &AccountId, op: (&str, &str)) -> Op<Granted> {
+    Op::safe(
+        "confluence.grant",
+        HttpRequest::json(
+            Surface::Confluence,
+            "POST",
+            format!(
+                "{site}/wiki/rest/api/space/{}/permission",
+                pct(key.as_str())
+            ),
+            &json!({"subject": {"type": "user", "identifier": account}, "operation": {"key": op.0, "target": op.1}}),
         ),
-        &json!({"subject": {"type": "user", "identifier": account}, "operation": {"key": op.0, "target": op.1}}),
+        |r| match r.status() {
+            200..=299 => Ok(Granted::Granted),
+            400 => classify(400, r.message()).ok_or_else(|| r.error()),
+            404 => Ok(Granted::NotFound(r.message())),
+            _ => Err(r.error()),
+        },
     )
 }
 
@@ -52,12 +62,15 @@ pub enum Granted {
     /// 400 "already exists": success.
     AlreadyGranted,
     /// A guest who already has another space: a permanent failure for this customer.
-    GuestHasOtherSpace(String),
+    GuestHasOtherSpace {
+        status: u16,
+        message: String,
+    },
     /// 404: the user (new accounts can be invisible for a while, §13) or the space is not found.
     NotFound(String),
 }
 
-fn classify(message: String) -> Option<Granted> {
+fn classify(status: u16, message: String) -> Option<Granted> {
     let m = message.to_ascii_lowercase();
     if m.contains("already exist")
         || m.contains("already has this permission")
@@ -66,7 +79,7 @@ fn classify(message: String) -> Option<Granted> {
     {
         Some(Granted::AlreadyGranted)
     } else if m.contains("guest") || (m.contains("space") && m.contains("assigned")) {
-        Some(Granted::GuestHasOtherSpace(message))
+        Some(Granted::GuestHasOtherSpace { status, message })
     } else if m.contains("not found") || m.contains("no user") {
         Some(Granted::NotFound(message))
     } else {
@@ -74,81 +87,80 @@ fn classify(message: String) -> Option<Granted> {
     }
 }
 
-pub fn parse_grant(resp: &HttpResponse) -> Result<Granted> {
-    match resp.status {
-        200..=299 => Ok(Granted::Granted),
-        400 => classify(error_message(&resp.body))
-            .ok_or_else(|| map_error("confluence.grant", Surface::Confluence, resp)),
-        404 => Ok(Granted::NotFound(error_message(&resp.body))),
-        _ => Err(map_error("confluence.grant", Surface::Confluence, resp)),
-    }
-}
-
 const MUTATION: &str = "mutation UpdateSpacePermissionsPrincipals($spaceKey: String!, $subjectPermissionDeltasList: [SubjectPermissionDeltas!]!) { updateSpacePermissions(input: {spaceKey: $spaceKey, subjectPermissionDeltasList: $subjectPermissionDeltasList}) { success spaceKey errors { message __typename } __typename } }";
 
-/// The internal mutation adding `VIEW_SPACE` for a guest user (§7.4).
-pub fn grant_graphql(site: &str, key: &SpaceKey, account: &AccountId) -> HttpRequest {
-    HttpRequest::json(
-        Surface::Confluence,
-        "POST",
-        format!("{site}/cgraphql?q=UpdateSpacePermissionsPrincipals"),
-        &json!([{
-            "operationName": "UpdateSpacePermissionsPrincipals",
-            "variables": {"spaceKey": key, "subjectPermissionDeltasList": [{
-                "subjectKeyInput": {"permissionDisplayType": "GUEST_USER", "subjectId": account},
-                "permissionsToAdd": ["VIEW_SPACE"], "permissionsToRemove": []}]},
-            "query": MUTATION
-        }]),
-    )
-}
-
-/// GraphQL errors arrive on a 200: check `errors` and `success` (§7.4).
-pub fn parse_grant_graphql(resp: &HttpResponse) -> Result<Granted> {
-    if !resp.is_success() {
-        return Err(map_error(
-            "confluence.grantGraphql",
+/// The internal mutation adding `VIEW_SPACE` for a guest user (§7.4). GraphQL errors arrive on a
+/// 200: `errors` and `success` are checked.
+pub fn grant_graphql(site: &str, key: &SpaceKey, account: &AccountId) -> Op<Granted> {
+    Op::safe(
+        "confluence.grantGraphql",
+        HttpRequest::json(
             Surface::Confluence,
-            resp,
-        ));
-    }
-    let v: serde_json::Value = decode("confluence.grantGraphql", Surface::Confluence, resp)?;
-    let first = if v.is_array() {
-        v.get(0).cloned().unwrap_or_default()
-    } else {
-        v
-    };
-    let mut messages: Vec<String> = Vec::new();
-    for path in ["/errors", "/data/updateSpacePermissions/errors"] {
-        if let Some(a) = first.pointer(path).and_then(|a| a.as_array()) {
-            messages.extend(a.iter().filter_map(|e| {
-                e.get("message")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string)
-            }));
-        }
-    }
-    let success = first
-        .pointer("/data/updateSpacePermissions/success")
-        .and_then(|s| s.as_bool());
-    if messages.is_empty() && success == Some(true) {
-        return Ok(Granted::Granted);
-    }
-    let message = if messages.is_empty() {
-        "updateSpacePermissions did not succeed".to_string()
-    } else {
-        messages.join("; ")
-    };
-    classify(message.clone()).ok_or(crate::error::Error::Api {
-        op: "confluence.grantGraphql",
-        surface: Surface::Confluence,
-        status: resp.status,
-        message,
-    })
+            "POST",
+            format!("{site}/cgraphql?q=UpdateSpacePermissionsPrincipals"),
+            &json!([{
+                "operationName": "UpdateSpacePermissionsPrincipals",
+                "variables": {"spaceKey": key, "subjectPermissionDeltasList": [{
+                    "subjectKeyInput": {"permissionDisplayType": "GUEST_USER", "subjectId": account},
+                    "permissionsToAdd": ["VIEW_SPACE"], "permissionsToRemove": []}]},
+                "query": MUTATION
+            }]),
+        ),
+        |r| {
+            let v: serde_json::Value = r.json()?;
+            let first = if v.is_array() {
+                v.get(0).cloned().unwrap_or_default()
+            } else {
+                v
+            };
+            let mut messages: Vec<String> = Vec::new();
+            for path in ["/errors", "/data/updateSpacePermissions/errors"] {
+                if let Some(a) = first.pointer(path).and_then(|a| a.as_array()) {
+                    messages.extend(a.iter().filter_map(|e| {
+                        e.get("message")
+                            .and_then(|m| m.as_str())
+                            .map(str::to_string)
+                    }));
+                }
+            }
+            let success = first
+                .pointer("/data/updateSpacePermissions/success")
+                .and_then(|s| s.as_bool());
+            if messages.is_empty() && success == Some(true) {
+                return Ok(Granted::Granted);
+            }
+            let message = if messages.is_empty() {
+                "updateSpacePermissions did not succeed".to_string()
+            } else {
+                messages.join("; ")
+            };
+            classify(r.status(), message.clone()).ok_or(Error::Api {
+                op: r.op,
+                surface: r.surface,
+                status: r.status(),
+                message,
+            })
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::answer;
+
+    fn rest() -> Op<Granted> {
+        grant(
+            "https://s",
+            &SpaceKey::new("ACME"),
+            &AccountId::new("a:1"),
+            ("read", "space"),
+        )
+    }
+
+    fn gql() -> Op<Granted> {
+        grant_graphql("https://s", &SpaceKey::new("A"), &AccountId::new("a:1"))
+    }
 
     fn envelope(msg: &str) -> String {
         format!(
@@ -158,12 +170,7 @@ mod tests {
 
     #[test]
     fn grant_request_uses_documented_key_target_shape() {
-        let r = grant(
-            "https://s",
-            &SpaceKey::new("ACME"),
-            &AccountId::new("a:1"),
-            ("read", "space"),
-        );
+        let r = rest().request;
         assert_eq!(r.url, "https://s/wiki/rest/api/space/ACME/permission");
         assert_eq!(
             r.body.as_deref(),
@@ -175,49 +182,53 @@ mod tests {
 
     #[test]
     fn duplicate_grant_is_success() {
-        let r = HttpResponse::new(400, envelope("com.atlassian.confluence.api.service.exceptions.BadRequestException: Permission already exists"));
-        assert_eq!(parse_grant(&r).unwrap(), Granted::AlreadyGranted);
+        let r = answer(&rest(), 400, &envelope("com.atlassian.confluence.api.service.exceptions.BadRequestException: Permission already exists"));
+        assert_eq!(r.unwrap(), Granted::AlreadyGranted);
     }
 
     #[test]
     fn guest_with_another_space_is_a_permanent_failure() {
-        let r = HttpResponse::new(
+        let r = answer(
+            &rest(),
             400,
-            envelope("Guest user already has a space assigned: GLX"),
+            &envelope("Guest user already has a space assigned: GLX"),
         );
         assert!(
-            matches!(parse_grant(&r).unwrap(), Granted::GuestHasOtherSpace(m) if m.contains("GLX"))
+            matches!(r.unwrap(), Granted::GuestHasOtherSpace { status: 400, message } if message.contains("GLX"))
         );
     }
 
     #[test]
     fn other_400_is_an_error() {
-        let r = HttpResponse::new(400, envelope("Read space permission is missing"));
-        assert_eq!(parse_grant(&r).unwrap_err().status(), Some(400));
+        let r = answer(&rest(), 400, &envelope("Read space permission is missing"));
+        assert_eq!(r.unwrap_err().status(), Some(400));
     }
 
     #[test]
     fn graphql_errors_on_200_are_failures() {
-        let ok = HttpResponse::new(
+        let ok = answer(
+            &gql(),
             200,
             r#"[{"data":{"updateSpacePermissions":{"success":true,"spaceKey":"A","errors":[]}}}]"#,
         );
-        assert_eq!(parse_grant_graphql(&ok).unwrap(), Granted::Granted);
-        let bad = HttpResponse::new(
+        assert_eq!(ok.unwrap(), Granted::Granted);
+        let bad = answer(
+            &gql(),
             200,
             r#"[{"data":{"updateSpacePermissions":{"success":false,"errors":[{"message":"Not allowed"}]}}}]"#,
         );
         assert_eq!(
-            parse_grant_graphql(&bad).unwrap_err().to_string(),
+            bad.unwrap_err().to_string(),
             "confluence.grantGraphql (confluence): HTTP 200: Not allowed"
         );
-        let top = HttpResponse::new(
+        let top = answer(
+            &gql(),
             200,
             r#"{"errors":[{"message":"Guest already has a space assigned: X"}]}"#,
         );
         assert!(matches!(
-            parse_grant_graphql(&top).unwrap(),
-            Granted::GuestHasOtherSpace(_)
+            top.unwrap(),
+            Granted::GuestHasOtherSpace { status: 200, .. }
         ));
     }
 }

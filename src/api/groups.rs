@@ -1,24 +1,11 @@
 //! Jira groups, documented: `POST /rest/api/3/group/user` and `GET /rest/api/3/group/bulk`
 //! (`atlassian-api.md` §4.5, §4.7).
 
-use super::{decode, error_message, map_error};
-use crate::error::Result;
-use crate::http::{HttpRequest, HttpResponse, Surface};
+use super::Op;
+use crate::http::{HttpRequest, Surface};
 use crate::ids::{pct, AccountId, GroupId};
 use serde::Deserialize;
 use serde_json::json;
-
-pub fn add_user(site: &str, group: &GroupId, account: &AccountId) -> HttpRequest {
-    HttpRequest::json(
-        Surface::Jira,
-        "POST",
-        format!(
-            "{site}/rest/api/3/group/user?groupId={}",
-            pct(group.as_str())
-        ),
-        &json!({ "accountId": account }),
-    )
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Added {
@@ -29,47 +16,31 @@ pub enum Added {
     NotFound(String),
 }
 
-pub fn parse_add_user(resp: &HttpResponse) -> Result<Added> {
-    match resp.status {
-        200..=299 => Ok(Added::Added),
-        400 if error_message(&resp.body)
-            .to_ascii_lowercase()
-            .contains("already a member") =>
-        {
-            Ok(Added::AlreadyMember)
-        }
-        404 => Ok(Added::NotFound(error_message(&resp.body))),
-        _ => Err(map_error("groups.addUser", Surface::Jira, resp)),
-    }
-}
-
-pub fn find_by_name(site: &str, name: &str) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Jira,
-        format!(
-            "{site}/rest/api/3/group/bulk?groupName={}&maxResults=50",
-            pct(name)
+/// `POST /rest/api/3/group/user?groupId=` with `{accountId}` (§4.5).
+pub fn add_user(site: &str, group: &GroupId, account: &AccountId) -> Op<Added> {
+    Op::safe(
+        "groups.addUser",
+        HttpRequest::json(
+            Surface::Jira,
+            "POST",
+            format!(
+                "{site}/rest/api/3/group/user?groupId={}",
+                pct(group.as_str())
+            ),
+            &json!({ "accountId": account }),
         ),
-    )
-}
-
-pub fn find_by_id(site: &str, id: &str) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Jira,
-        format!(
-            "{site}/rest/api/3/group/bulk?groupId={}&maxResults=50",
-            pct(id)
-        ),
-    )
-}
-
-pub fn picker(site: &str, query: &str) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Jira,
-        format!(
-            "{site}/rest/api/3/groups/picker?query={}&maxResults=50",
-            pct(query)
-        ),
+        |r| match r.status() {
+            200..=299 => Ok(Added::Added),
+            400 if r
+                .message()
+                .to_ascii_lowercase()
+                .contains("already a member") =>
+            {
+                Ok(Added::AlreadyMember)
+            }
+            404 => Ok(Added::NotFound(r.message())),
+            _ => Err(r.error()),
+        },
     )
 }
 
@@ -80,48 +51,112 @@ pub struct Group {
     pub name: String,
 }
 
-pub fn parse_bulk(resp: &HttpResponse) -> Result<Vec<Group>> {
+/// `GET /rest/api/3/group/bulk?groupId=|groupName=` (§4.7); `None` when the site does not answer
+/// this lookup (not every site offers it the same way): the caller tries the next one.
+fn bulk(site: &str, param: &str, value: &str) -> Op<Option<Vec<Group>>> {
     #[derive(Deserialize)]
     struct R {
         #[serde(default)]
         values: Vec<Group>,
     }
-    Ok(decode::<R>("groups.find", Surface::Jira, resp)?.values)
+    Op::safe(
+        "groups.find",
+        HttpRequest::get(
+            Surface::Jira,
+            format!(
+                "{site}/rest/api/3/group/bulk?{param}={}&maxResults=50",
+                pct(value)
+            ),
+        ),
+        |r| {
+            if !r.is_success() {
+                return Ok(None);
+            }
+            Ok(Some(r.json::<R>()?.values))
+        },
+    )
 }
 
-pub fn parse_picker(resp: &HttpResponse) -> Result<Vec<Group>> {
+pub fn find_by_id(site: &str, id: &str) -> Op<Option<Vec<Group>>> {
+    bulk(site, "groupId", id)
+}
+
+pub fn find_by_name(site: &str, name: &str) -> Op<Option<Vec<Group>>> {
+    bulk(site, "groupName", name)
+}
+
+/// `GET /rest/api/3/groups/picker?query=`: names to suggest; an unreadable answer suggests none.
+pub fn picker(site: &str, query: &str) -> Op<Vec<Group>> {
     #[derive(Deserialize)]
     struct R {
         #[serde(default)]
         groups: Vec<Group>,
     }
-    Ok(decode::<R>("groups.picker", Surface::Jira, resp)?.groups)
+    Op::safe(
+        "groups.picker",
+        HttpRequest::get(
+            Surface::Jira,
+            format!(
+                "{site}/rest/api/3/groups/picker?query={}&maxResults=50",
+                pct(query)
+            ),
+        ),
+        |r| Ok(r.json::<R>().map(|x| x.groups).unwrap_or_default()),
+    )
+}
+
+/// `GET /rest/api/3/group/member?groupId=&maxResults=1`: `None` when the group exists, else
+/// Atlassian's message (§4.4).
+pub fn missing(site: &str, id: &GroupId) -> Op<Option<String>> {
+    Op::safe(
+        "groups.members",
+        HttpRequest::get(
+            Surface::Jira,
+            format!(
+                "{site}/rest/api/3/group/member?groupId={}&maxResults=1",
+                pct(id.as_str())
+            ),
+        ),
+        |r| match r.status() {
+            200..=299 => Ok(None),
+            400..=499 => Ok(Some(r.message())),
+            _ => Err(r.error()),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::answer;
+
+    fn add() -> Op<Added> {
+        add_user(
+            "https://s",
+            &GroupId::new("g 1"),
+            &AccountId::new("712020:a"),
+        )
+    }
 
     #[test]
     fn group_add_treats_already_member_as_success() {
-        let r = HttpResponse::new(
+        let r = answer(
+            &add(),
             400,
             r#"{"errorMessages":["Cannot add user. User is already a member of '{1}'"],"errors":{}}"#,
         );
-        assert_eq!(parse_add_user(&r).unwrap(), Added::AlreadyMember);
-        assert_eq!(
-            parse_add_user(&HttpResponse::new(201, "{}")).unwrap(),
-            Added::Added
-        );
+        assert_eq!(r.unwrap(), Added::AlreadyMember);
+        assert_eq!(answer(&add(), 201, "{}").unwrap(), Added::Added);
     }
 
     #[test]
     fn group_add_other_400_is_an_error_naming_the_message() {
-        let r = HttpResponse::new(
+        let e = answer(
+            &add(),
             400,
             r#"{"errorMessages":["accountId is required"],"errors":{}}"#,
-        );
-        let e = parse_add_user(&r).unwrap_err();
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "groups.addUser (jira): HTTP 400: accountId is required"
@@ -130,20 +165,17 @@ mod tests {
 
     #[test]
     fn group_add_404_is_not_found() {
-        let r = HttpResponse::new(404, r#"{"errorMessages":["User not found"],"errors":{}}"#);
-        assert_eq!(
-            parse_add_user(&r).unwrap(),
-            Added::NotFound("User not found".into())
+        let r = answer(
+            &add(),
+            404,
+            r#"{"errorMessages":["User not found"],"errors":{}}"#,
         );
+        assert_eq!(r.unwrap(), Added::NotFound("User not found".into()));
     }
 
     #[test]
     fn add_user_request_shape() {
-        let r = add_user(
-            "https://s",
-            &GroupId::new("g 1"),
-            &AccountId::new("712020:a"),
-        );
+        let r = add().request;
         assert_eq!(r.url, "https://s/rest/api/3/group/user?groupId=g%201");
         assert_eq!(r.body.as_deref(), Some(r#"{"accountId":"712020:a"}"#));
     }

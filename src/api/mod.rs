@@ -1,5 +1,6 @@
-//! One module per Atlassian surface. Each builds `HttpRequest` values and interprets responses,
-//! including Atlassian's "already done" answers. No IO happens here.
+//! One module per Atlassian surface. Each call is one [`Op`] value, built by one function per
+//! endpoint: its name, retry class, request and parser are written once, there. No IO happens here;
+//! the client sends ops (`client::Client::call`).
 
 pub mod assets;
 pub mod comments;
@@ -9,8 +10,9 @@ pub mod groups;
 pub mod tenant;
 pub mod users;
 
+use crate::client::RetryClass;
 use crate::error::{Error, Result};
-use crate::http::{HttpResponse, Surface};
+use crate::http::{HttpRequest, HttpResponse, Surface};
 use serde::de::DeserializeOwned;
 
 /// The base URLs of one tenant, once its cloudId and workspace are known.
@@ -35,6 +37,121 @@ impl Urls {
                 "{api}/jsm/assets/workspace/{}/v1",
                 crate::ids::pct(workspace_id)
             ),
+        }
+    }
+}
+
+type Parser<T> = Box<dyn Fn(&Reply<'_>) -> Result<T>>;
+
+/// One Atlassian call: what to send, how it may be repeated, and what its answer means.
+pub struct Op<T> {
+    /// Stable name (`users.get`), used in errors and reports.
+    pub name: &'static str,
+    pub class: RetryClass,
+    pub request: HttpRequest,
+    parse: Parser<T>,
+}
+
+impl<T: 'static> Op<T> {
+    pub fn new(
+        name: &'static str,
+        class: RetryClass,
+        request: HttpRequest,
+        parse: impl Fn(&Reply<'_>) -> Result<T> + 'static,
+    ) -> Self {
+        Op {
+            name,
+            class,
+            request,
+            parse: Box::new(parse),
+        }
+    }
+
+    /// A call that is safe to repeat (reads, idempotent writes, "already done" answers).
+    pub fn safe(
+        name: &'static str,
+        request: HttpRequest,
+        parse: impl Fn(&Reply<'_>) -> Result<T> + 'static,
+    ) -> Self {
+        Self::new(name, RetryClass::Safe, request, parse)
+    }
+
+    pub fn surface(&self) -> Surface {
+        self.request.surface
+    }
+
+    /// Interprets an answer to this op.
+    pub fn parse(&self, resp: &HttpResponse) -> Result<T> {
+        (self.parse)(&Reply {
+            op: self.name,
+            surface: self.request.surface,
+            resp,
+        })
+    }
+
+    /// The same call with its answer mapped.
+    pub fn map<U: 'static>(self, f: impl Fn(T) -> U + 'static) -> Op<U> {
+        let parse = self.parse;
+        Op {
+            name: self.name,
+            class: self.class,
+            request: self.request,
+            parse: Box::new(move |r| parse(r).map(&f)),
+        }
+    }
+}
+
+/// An answer as a parser sees it: the op's name and surface travel with it, so every error names them.
+pub struct Reply<'r> {
+    pub op: &'static str,
+    pub surface: Surface,
+    pub resp: &'r HttpResponse,
+}
+
+impl Reply<'_> {
+    pub fn status(&self) -> u16 {
+        self.resp.status
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.resp.is_success()
+    }
+
+    /// Atlassian's own message from the body.
+    pub fn message(&self) -> String {
+        error_message(&self.resp.body)
+    }
+
+    /// The error for an answer the op cannot accept.
+    pub fn error(&self) -> Error {
+        Error::Api {
+            op: self.op,
+            surface: self.surface,
+            status: self.resp.status,
+            message: self.message(),
+        }
+    }
+
+    /// A 2xx answer whose body is not what the docs promise.
+    pub fn unreadable(&self, message: impl std::fmt::Display) -> Error {
+        Error::decode(self.op, message)
+    }
+
+    /// Checks for 2xx and decodes the body. (serde_path_to_error would name the JSON path, but
+    /// wrapping every response type in it costs a large share of the wasm; config errors keep it.)
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if !self.is_success() {
+            return Err(self.error());
+        }
+        serde_json::from_str(&self.resp.body).map_err(|e| self.unreadable(e))
+    }
+
+    /// 2xx, whatever the body.
+    pub fn ok(&self) -> Result<()> {
+        if self.is_success() {
+            Ok(())
+        } else {
+            Err(self.error())
         }
     }
 }
@@ -86,27 +203,15 @@ pub fn error_message(body: &str) -> String {
     s
 }
 
-/// Every non-2xx answer becomes an error through this one function.
-pub fn map_error(op: &'static str, surface: Surface, resp: &HttpResponse) -> Error {
-    Error::Api {
-        op,
-        surface,
-        status: resp.status,
-        message: error_message(&resp.body),
-    }
-}
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Op;
+    use crate::http::HttpResponse;
 
-/// Checks for 2xx and decodes the body. (serde_path_to_error would name the JSON path, but wrapping
-/// every response type in it costs a large share of the wasm; config errors keep it.)
-pub fn decode<T: DeserializeOwned>(
-    op: &'static str,
-    surface: Surface,
-    resp: &HttpResponse,
-) -> Result<T> {
-    if !resp.is_success() {
-        return Err(map_error(op, surface, resp));
+    /// Parses `body` with `status` as an answer to `op`.
+    pub fn answer<T: 'static>(op: &Op<T>, status: u16, body: &str) -> crate::Result<T> {
+        op.parse(&HttpResponse::new(status, body))
     }
-    serde_json::from_str(&resp.body).map_err(|e| Error::decode(op, e))
 }
 
 #[cfg(test)]
@@ -138,21 +243,36 @@ mod tests {
     }
 
     #[test]
-    fn decode_says_what_was_wrong() {
+    fn json_says_what_was_wrong_and_names_the_op() {
         #[derive(serde::Deserialize, Debug)]
         struct T {
             #[allow(dead_code)]
             a: Vec<u32>,
         }
-        let e = decode::<T>(
+        let op = Op::safe(
             "x",
-            Surface::Jira,
-            &HttpResponse::new(200, r#"{"a":[1,"b"]}"#),
-        )
-        .unwrap_err();
+            HttpRequest::get(Surface::Jira, "https://s/x".into()),
+            |r| r.json::<T>(),
+        );
+        let e = testing::answer(&op, 200, r#"{"a":[1,"b"]}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
             "x: unreadable response: invalid type: string \"b\", expected u32 at line 1 column 11"
         );
+        let e = testing::answer(&op, 403, r#"{"errorMessages":["no"]}"#).unwrap_err();
+        assert_eq!(e.to_string(), "x (jira): HTTP 403: no");
+    }
+
+    #[test]
+    fn map_keeps_name_class_and_request() {
+        let op = Op::safe(
+            "y",
+            HttpRequest::get(Surface::Assets, "https://a/y".into()),
+            |r| r.json::<u32>(),
+        )
+        .map(|n| n + 1);
+        assert_eq!(op.name, "y");
+        assert_eq!(op.surface(), Surface::Assets);
+        assert_eq!(testing::answer(&op, 200, "41").unwrap(), 42);
     }
 }

@@ -1,33 +1,33 @@
-//! Tenant discovery: the cloudId (`/_edge/tenant_info`, no auth, seen in public code) and the Assets
-//! workspace (`GET /rest/servicedeskapi/assets/workspace`, documented). `atlassian-api.md` §1.1, §3.1.
+//! Tenant discovery: the cloudId (`/_edge/tenant_info`, no auth, seen in public code), the Assets
+//! workspace (`GET /rest/servicedeskapi/assets/workspace`, documented) and the caller
+//! (`GET /rest/api/3/myself`, documented). `atlassian-api.md` §1.1, §3.1.
 
-use super::decode;
-use crate::error::{Error, Result};
-use crate::http::{HttpRequest, HttpResponse, Surface};
+use super::Op;
+use crate::http::{HttpRequest, Surface};
 use crate::ids::{CloudId, WorkspaceId};
 use serde::Deserialize;
 
-pub fn tenant_info(site: &str) -> HttpRequest {
-    HttpRequest::get(Surface::Jira, format!("{site}/_edge/tenant_info"))
-}
-
-pub fn parse_tenant_info(resp: &HttpResponse) -> Result<CloudId> {
+pub fn tenant_info(site: &str) -> Op<CloudId> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct T {
         cloud_id: CloudId,
     }
-    Ok(decode::<T>("tenant.info", Surface::Jira, resp)?.cloud_id)
-}
-
-pub fn workspace(site: &str) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Jira,
-        format!("{site}/rest/servicedeskapi/assets/workspace?start=0&limit=50"),
+    Op::safe(
+        "tenant.info",
+        HttpRequest::get(Surface::Jira, format!("{site}/_edge/tenant_info")),
+        |r| {
+            let c = r.json::<T>()?.cloud_id;
+            let ok = !c.0.is_empty() && c.0.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !ok {
+                return Err(r.unreadable(format!("unexpected cloudId {:?}", c.0)));
+            }
+            Ok(c)
+        },
     )
 }
 
-pub fn parse_workspace(resp: &HttpResponse) -> Result<WorkspaceId> {
+pub fn workspace(site: &str) -> Op<WorkspaceId> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct W {
@@ -38,39 +38,79 @@ pub fn parse_workspace(resp: &HttpResponse) -> Result<WorkspaceId> {
         #[serde(default)]
         values: Vec<W>,
     }
-    let p = decode::<P>("assets.workspace", Surface::Jira, resp)?;
-    p.values
-        .into_iter()
-        .next()
-        .map(|w| w.workspace_id)
-        .ok_or_else(|| {
-            Error::decode(
-                "assets.workspace",
-                "the site has no Assets workspace (is Assets enabled on this JSM site?)",
-            )
-        })
+    Op::safe(
+        "assets.workspace",
+        HttpRequest::get(
+            Surface::Jira,
+            format!("{site}/rest/servicedeskapi/assets/workspace?start=0&limit=50"),
+        ),
+        |r| {
+            r.json::<P>()?
+                .values
+                .into_iter()
+                .next()
+                .map(|w| w.workspace_id)
+                .ok_or_else(|| {
+                    r.unreadable(
+                        "the site has no Assets workspace (is Assets enabled on this JSM site?)",
+                    )
+                })
+        },
+    )
+}
+
+/// `GET /rest/api/3/myself`: whether the credentials are accepted (any 2xx).
+pub fn myself(site: &str) -> Op<()> {
+    Op::safe(
+        "users.myself",
+        HttpRequest::get(Surface::Jira, format!("{site}/rest/api/3/myself")),
+        |r| r.ok(),
+    )
+}
+
+/// `GET /rest/api/3/mypermissions?permissions=ADMINISTER`: whether the caller has Administer Jira.
+pub fn may_administer(site: &str) -> Op<bool> {
+    Op::safe(
+        "users.mypermissions",
+        HttpRequest::get(
+            Surface::Jira,
+            format!("{site}/rest/api/3/mypermissions?permissions=ADMINISTER"),
+        ),
+        |r| {
+            let v: serde_json::Value = r.json()?;
+            Ok(v.pointer("/permissions/ADMINISTER/havePermission")
+                .and_then(|b| b.as_bool())
+                == Some(true))
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::answer;
 
     #[test]
     fn parses_cloud_id_and_workspace() {
-        let c = parse_tenant_info(&HttpResponse::new(200, r#"{"cloudId":"c57406ca-1"}"#)).unwrap();
+        let c = answer(
+            &tenant_info("https://s"),
+            200,
+            r#"{"cloudId":"c57406ca-1"}"#,
+        )
+        .unwrap();
         assert_eq!(c.as_str(), "c57406ca-1");
         let body = r#"{"_expands":[],"size":1,"start":0,"limit":50,"isLastPage":true,"_links":{},"values":[{"workspaceId":"ws-1"}]}"#;
         assert_eq!(
-            parse_workspace(&HttpResponse::new(200, body))
-                .unwrap()
-                .as_str(),
+            answer(&workspace("https://s"), 200, body).unwrap().as_str(),
             "ws-1"
         );
     }
 
     #[test]
-    fn no_workspace_is_a_clear_error() {
-        let e = parse_workspace(&HttpResponse::new(200, r#"{"values":[]}"#)).unwrap_err();
+    fn odd_cloud_id_and_no_workspace_are_clear_errors() {
+        let e = answer(&tenant_info("https://s"), 200, r#"{"cloudId":"a/b"}"#).unwrap_err();
+        assert!(e.to_string().contains("unexpected cloudId"), "{e}");
+        let e = answer(&workspace("https://s"), 200, r#"{"values":[]}"#).unwrap_err();
         assert!(e.to_string().contains("no Assets workspace"));
     }
 }

@@ -1,9 +1,8 @@
 //! Jira users, documented: `GET /rest/api/3/user?accountId=` and `GET /rest/api/3/user/search`
 //! (`atlassian-api.md` §4.1, §4.2), and an issue's reporter (`GET /rest/api/3/issue/{key}`).
 
-use super::{decode, map_error};
-use crate::error::Result;
-use crate::http::{HttpRequest, HttpResponse, Surface};
+use super::Op;
+use crate::http::{HttpRequest, Surface};
 use crate::ids::{pct, AccountId, IssueKey};
 use serde::Deserialize;
 
@@ -49,33 +48,36 @@ impl User {
     }
 }
 
-pub fn get(site: &str, id: &str) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Jira,
-        format!("{site}/rest/api/3/user?accountId={}", pct(id)),
-    )
-}
-
-/// `None` for 404 (no such account, or a migrated `qm:` id, §13).
-pub fn parse_get(resp: &HttpResponse) -> Result<Option<User>> {
-    if resp.status == 404 {
-        return Ok(None);
-    }
-    decode("users.get", Surface::Jira, resp).map(Some)
-}
-
-pub fn search(site: &str, query: &str) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Jira,
-        format!(
-            "{site}/rest/api/3/user/search?query={}&startAt=0&maxResults=50",
-            pct(query)
+/// `GET /rest/api/3/user?accountId=`; `None` for 404 (no such account, or a migrated `qm:` id, §13).
+pub fn get(site: &str, id: &str) -> Op<Option<User>> {
+    Op::safe(
+        "users.get",
+        HttpRequest::get(
+            Surface::Jira,
+            format!("{site}/rest/api/3/user?accountId={}", pct(id)),
         ),
+        |r| {
+            if r.status() == 404 {
+                return Ok(None);
+            }
+            r.json().map(Some)
+        },
     )
 }
 
-pub fn parse_search(resp: &HttpResponse) -> Result<Vec<User>> {
-    decode("users.search", Surface::Jira, resp)
+/// `GET /rest/api/3/user/search?query=` (a bare array, active users only, §4.2).
+pub fn search(site: &str, query: &str) -> Op<Vec<User>> {
+    Op::safe(
+        "users.search",
+        HttpRequest::get(
+            Surface::Jira,
+            format!(
+                "{site}/rest/api/3/user/search?query={}&startAt=0&maxResults=50",
+                pct(query)
+            ),
+        ),
+        |r| r.json(),
+    )
 }
 
 /// The Atlassian account that holds `email` among search results (exact, case-insensitive).
@@ -89,64 +91,59 @@ pub fn atlassian_account_for(users: &[User], email: &str) -> Option<AccountId> {
         .map(|u| u.account_id.clone())
 }
 
-pub fn issue_reporter(site: &str, issue: &IssueKey) -> HttpRequest {
-    HttpRequest::get(
-        Surface::Jira,
-        format!(
-            "{site}/rest/api/3/issue/{}?fields=reporter",
-            pct(issue.as_str())
+/// `GET /rest/api/3/issue/{key}?fields=reporter`: the reporter, `None` when the issue has none.
+pub fn issue_reporter(site: &str, issue: &IssueKey) -> Op<Option<User>> {
+    Op::safe(
+        "issues.get",
+        HttpRequest::get(
+            Surface::Jira,
+            format!(
+                "{site}/rest/api/3/issue/{}?fields=reporter",
+                pct(issue.as_str())
+            ),
         ),
+        |r| {
+            let v: serde_json::Value = r.json()?;
+            match v.pointer("/fields/reporter") {
+                Some(u) if !u.is_null() => serde_json::from_value(u.clone())
+                    .map(Some)
+                    .map_err(|e| r.unreadable(e)),
+                _ => Ok(None),
+            }
+        },
     )
-}
-
-pub fn parse_issue_reporter(resp: &HttpResponse) -> Result<Option<User>> {
-    if !resp.is_success() {
-        return Err(map_error("issues.get", Surface::Jira, resp));
-    }
-    let v: serde_json::Value = decode("issues.get", Surface::Jira, resp)?;
-    match v.pointer("/fields/reporter") {
-        Some(r) if !r.is_null() => serde_json::from_value(r.clone())
-            .map(Some)
-            .map_err(|e| crate::error::Error::decode("issues.get", e)),
-        _ => Ok(None),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::answer;
 
     #[test]
     fn parses_account_types_including_unknown_values() {
-        let u = parse_get(&HttpResponse::new(200, r#"{"accountId":"qm:1","accountType":"customer","emailAddress":"","displayName":"a@b.example"}"#))
+        let op = get("https://s", "qm:1");
+        let u = answer(&op, 200, r#"{"accountId":"qm:1","accountType":"customer","emailAddress":"","displayName":"a@b.example"}"#)
             .unwrap()
             .unwrap();
         assert_eq!(u.account_type, AccountType::Customer);
         assert_eq!(u.email().as_deref(), Some("a@b.example"));
-        let u = parse_get(&HttpResponse::new(
-            200,
-            r#"{"accountId":"x","accountType":"robot"}"#,
-        ))
-        .unwrap()
-        .unwrap();
+        let u = answer(&op, 200, r#"{"accountId":"x","accountType":"robot"}"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(u.account_type, AccountType::Unknown);
-        assert_eq!(parse_get(&HttpResponse::new(404, "{}")).unwrap(), None);
-        assert_eq!(
-            parse_get(&HttpResponse::new(401, "{}"))
-                .unwrap_err()
-                .status(),
-            Some(401)
-        );
+        assert_eq!(answer(&op, 404, "{}").unwrap(), None);
+        assert_eq!(answer(&op, 401, "{}").unwrap_err().status(), Some(401));
     }
 
     #[test]
     fn finds_only_an_atlassian_account_with_the_exact_email() {
-        let users = parse_search(&HttpResponse::new(
+        let users = answer(
+            &search("https://s", "ann@x.example"),
             200,
             r#"[{"accountId":"qm:1","accountType":"customer","emailAddress":"ann@x.example"},
                 {"accountId":"a2","accountType":"atlassian","emailAddress":"ann@x.example.org"},
                 {"accountId":"a1","accountType":"atlassian","emailAddress":"Ann@X.example"}]"#,
-        ))
+        )
         .unwrap();
         assert_eq!(
             atlassian_account_for(&users, "ann@x.example"),
@@ -158,7 +155,7 @@ mod tests {
     #[test]
     fn search_encodes_the_query() {
         assert_eq!(
-            search("https://s", "a+b@x.io").url,
+            search("https://s", "a+b@x.io").request.url,
             "https://s/rest/api/3/user/search?query=a%2Bb%40x.io&startAt=0&maxResults=50"
         );
     }

@@ -1,15 +1,17 @@
 //! Bulk mode: check every customer, migrate the portal-only ones in batches of `migrate.batchSize`
-//! (≤ 1,000) through the bulk endpoint, find each new account by email (the answer's body is not relied
-//! on, §13), then finish each customer's remaining steps.
+//! (≤ 1,000) through the bulk endpoint, find each new account (the answer's body is not relied on,
+//! §13), then finish each customer's remaining steps.
 
-use super::customer::{self, fail, Checked, Processed, StepError, Work};
-use super::Ctx;
+use super::ctx::Ctx;
+use super::records;
+use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
+use super::work::Work;
 use crate::api::customers;
 use crate::error::{Error, Result};
-use crate::ids::PortalCustomerId;
+use crate::http::Surface;
+use crate::ids::{AccountId, PortalCustomerId};
 use crate::journal::Stage;
-use crate::report::{CustomerReport, Outcome, Status};
-use crate::retry::RetryClass;
+use crate::report::{CustomerReport, Outcome, Status, Step};
 use futures::StreamExt;
 
 pub(crate) async fn run(
@@ -19,8 +21,8 @@ pub(crate) async fn run(
 ) -> Result<(Vec<CustomerReport>, usize)> {
     let n = concurrency.max(1);
     let started = ctx.now();
-    let begun: Vec<Result<Option<(Work, customer::State)>>> = futures::stream::iter(work)
-        .map(|w| async move { Ok(customer::begin(ctx, &w).await?.map(|s| (w, s))) })
+    let begun: Vec<Result<Option<(Work, State)>>> = futures::stream::iter(work)
+        .map(|w| async move { Ok(check::begin(ctx, &w).await?.map(|s| (w, s))) })
         .buffer_unordered(n)
         .collect()
         .await;
@@ -67,7 +69,7 @@ pub(crate) async fn run(
                 return Ok(Processed::Unstarted);
             }
             let t = ctx.now();
-            let rep = customer::finish(ctx, &w, s).await?;
+            let rep = finish::finish(ctx, &w, s).await?;
             ctx.customer_done(&rep, t);
             Ok(Processed::Done(rep))
         })
@@ -85,83 +87,79 @@ pub(crate) async fn run(
     Ok((out, unfinished))
 }
 
+fn portal_of(s: &State) -> (PortalCustomerId, Option<String>) {
+    match &s.checked {
+        Checked::Portal { id, email } => (id.clone(), email.clone()),
+        _ => unreachable!("only portal customers are batched"),
+    }
+}
+
 async fn migrate_batch(
     ctx: &Ctx<'_>,
-    pending: &mut [(Work, customer::State)],
+    pending: &mut [(Work, State)],
     chunk: &[usize],
 ) -> Result<()> {
     let mut ids: Vec<PortalCustomerId> = Vec::new();
     for &i in chunk {
         let (w, s) = &mut pending[i];
-        if let Checked::Portal { id, email } = &s.checked {
-            if ctx.dry_run {
-                s.rep.status = Status::Planned;
-                s.rep.steps.migrate = Outcome::Planned;
-                continue;
-            }
-            customer::journal_stage(ctx, w, id, email.as_deref(), Stage::Intent, None).await?;
-            ids.push(id.clone());
+        let (id, email) = portal_of(s);
+        if ctx.dry_run {
+            s.rep.status = Status::Planned;
+            s.rep.steps.migrate = Outcome::Planned;
+            continue;
         }
+        records::stage(ctx, w, &id, email.as_deref(), Stage::Intent, None).await?;
+        ids.push(id);
     }
     if ids.is_empty() {
         return Ok(());
     }
-    ctx.migrate_calls.set(ctx.migrate_calls.get() + 1);
-    let sent = ctx
+    let batch_error = ctx
         .client
-        .send(
-            "customers.bulkMigrate",
-            customers::bulk_migrate(&ctx.urls.customers, &ids)?,
-            RetryClass::Never,
-        )
-        .await;
-    let batch_error: Option<Error> = sent.and_then(|r| customers::parse_bulk(&r)).err();
+        .call(customers::bulk_migrate(&ctx.urls, &ids)?)
+        .await
+        .err();
     // Whatever the answer, look: a lost or failed answer may still have migrated some (§13).
-    let results: Vec<(usize, Result<Option<crate::ids::AccountId>, StepError>)> = futures::stream::iter(chunk.iter().copied())
-        .map(|i| {
-            let (id, email) = match &pending[i].1.checked {
-                Checked::Portal { id, email } => (id.clone(), email.clone()),
-                _ => unreachable!("only portal customers are batched"),
-            };
-            let batch_error = batch_error.clone();
-            async move {
-                let r = match customer::reconcile(ctx, &id, email.as_deref(), false).await {
-                    Ok(Some(a)) => Ok(Some(a)),
-                    Ok(None) => Err(StepError {
-                        step: "migrate",
-                        error: batch_error.unwrap_or(Error::not_yet_visible(
-                            "the bulk call succeeded but the new account was not found by email in time; re-run to finish",
-                        )),
-                    }),
-                    Err(err) => Err(StepError { step: "migrate", error: err }),
-                };
-                (i, r)
-            }
-        })
-        .buffer_unordered(ctx.s.concurrency as usize)
-        .collect()
-        .await;
+    let results: Vec<(usize, Result<AccountId, StepError>)> =
+        futures::stream::iter(chunk.iter().copied())
+            .map(|i| {
+                let (id, email) = portal_of(&pending[i].1);
+                let batch_error = batch_error.clone();
+                async move {
+                    let found = migrate::reconcile(ctx, &id, email.as_deref(), false).await;
+                    let r = match found {
+                        Ok(Some(a)) => Ok(a),
+                        Ok(None) => Err(batch_error.unwrap_or(Error::NotYetVisible {
+                            op: "customers.bulkMigrate",
+                            surface: Surface::Admin,
+                            message: "the bulk call succeeded but the new account was not found by email in time; re-run to finish".into(),
+                        })),
+                        Err(err) => Err(err),
+                    };
+                    (i, r.map_err(steps::step_err(Step::Migrate)))
+                }
+            })
+            .buffer_unordered(ctx.s.concurrency as usize)
+            .collect()
+            .await;
     for (i, r) in results {
         let (w, s) = &mut pending[i];
         match r {
-            Ok(Some(account)) => {
-                if let Checked::Portal { id, email } = &s.checked {
-                    customer::journal_stage(
-                        ctx,
-                        w,
-                        id,
-                        email.as_deref(),
-                        Stage::Migrated,
-                        Some(&account),
-                    )
-                    .await?;
-                    let email = email.clone();
-                    s.migrated(ctx, account, email);
-                }
+            Ok(account) => {
+                let (id, email) = portal_of(s);
+                records::stage(
+                    ctx,
+                    w,
+                    &id,
+                    email.as_deref(),
+                    Stage::Migrated,
+                    Some(&account),
+                )
+                .await?;
+                s.migrated(ctx, account, email);
             }
-            Ok(None) => {}
             Err(err) => {
-                fail(&mut s.rep, err);
+                s.fail(err);
                 s.finished = true;
             }
         }

@@ -1,30 +1,36 @@
-//! Runs a job: discover the tenant, collect the customers, run each through check → migrate →
-//! write back → groups → space (bounded concurrency, journaled, deadline-aware), then comment once.
+//! Runs a job: discover the tenant, resolve the config's names, collect the customers, run each
+//! through its steps (bounded concurrency, journaled, deadline-aware), then comment once.
+//!
+//! - `ctx.rs` the shared state of a run; `work.rs` a customer to process, claims and dedupe;
+//! - `sources.rs` where customers come from; `resolve.rs` groups, attributes and spaces;
+//! - `steps/` check → migrate → finish, and the comment; `bulk.rs` the batched migrate;
+//! - `records.rs` every journal write.
 
 mod bulk;
-mod customer;
+mod ctx;
+mod records;
 mod request;
+mod resolve;
 mod sources;
+mod steps;
+mod work;
 
 pub use request::{DirectoryFilter, MigrationRequest};
+pub use resolve::Cache;
+pub(crate) use resolve::{groups as resolve_groups, space as resolve_space};
+pub use work::{AssetRef, Work};
 
-use crate::api::{self, Urls};
-use crate::client::Client;
+use crate::api::{tenant, Urls};
+use crate::client::{Client, LimitConfig, Limiter};
 use crate::config::{MigrateMode, Settings};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::host::{Host, ProgressEvent};
 use crate::http::Surface;
-use crate::ids::{GroupId, SpaceKey};
 use crate::journal::{JobRecord, Records};
-use crate::limiter::{LimitConfig, Limiter};
 use crate::report::{CustomerReport, Report};
-use crate::retry::RetryClass;
+use ctx::{Ctx, Job};
 use futures::StreamExt;
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashSet};
-
-pub use customer::Work;
-pub(crate) use sources::{resolve_groups, space_for};
+use steps::Processed;
 
 /// What a job returns: the report, and the rest of the work when the deadline came first.
 #[derive(Debug)]
@@ -33,95 +39,8 @@ pub struct Outcome {
     pub continuation: Option<MigrationRequest>,
 }
 
-/// Shared state of one run.
-pub(crate) struct Ctx<'a> {
-    pub s: &'a Settings,
-    pub client: Client<'a>,
-    pub records: Records<'a>,
-    pub host: &'a Host<'a>,
-    pub urls: Urls,
-    pub job_id: String,
-    pub dry_run: bool,
-    /// The job was unfinished: what it migrated earlier counts as migrated by this run.
-    pub continuing: bool,
-    pub groups: Vec<GroupId>,
-    pub spaces: RefCell<BTreeMap<String, Option<SpaceKey>>>,
-    pub deadline_ms: Option<u64>,
-    /// The longest a customer took so far; no customer starts unless this much time is left.
-    pub estimate_ms: Cell<u64>,
-    pub done: Cell<usize>,
-    pub total: Cell<usize>,
-    pub claimed: RefCell<HashSet<String>>,
-    pub migrate_calls: Cell<u64>,
-}
-
-impl<'a> Ctx<'a> {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        s: &'a Settings,
-        client: Client<'a>,
-        records: Records<'a>,
-        host: &'a Host<'a>,
-        urls: Urls,
-        job_id: String,
-        dry_run: bool,
-        continuing: bool,
-        deadline_ms: Option<u64>,
-    ) -> Self {
-        Ctx {
-            s,
-            client,
-            records,
-            host,
-            urls,
-            job_id,
-            dry_run,
-            continuing,
-            groups: Vec::new(),
-            spaces: RefCell::default(),
-            deadline_ms,
-            estimate_ms: Cell::new(INITIAL_ESTIMATE_MS),
-            done: Cell::new(0),
-            total: Cell::new(0),
-            claimed: RefCell::default(),
-            migrate_calls: Cell::new(0),
-        }
-    }
-
-    pub fn now(&self) -> u64 {
-        self.host.clock.now_ms()
-    }
-
-    /// Whether a customer may still start before the deadline.
-    pub fn may_start(&self) -> bool {
-        match self.deadline_ms {
-            None => true,
-            Some(d) => self.now().saturating_add(self.estimate_ms.get()) <= d,
-        }
-    }
-
-    pub fn customer_done(&self, r: &CustomerReport, started: u64) {
-        let took = self.now().saturating_sub(started);
-        if took > self.estimate_ms.get() {
-            self.estimate_ms.set(took);
-        }
-        self.done.set(self.done.get() + 1);
-        self.host.progress.event(&ProgressEvent::Customer {
-            done: self.done.get(),
-            total: self.total.get(),
-            status: r.status.as_str().into(),
-            portal_account_id: r.portal_account_id.clone(),
-            email: r.email.clone(),
-        });
-    }
-
-    pub fn concurrency(&self, request: &MigrationRequest) -> usize {
-        request.concurrency.unwrap_or(self.s.concurrency) as usize
-    }
-}
-
-/// The first estimate of how long one customer takes, before any was measured.
-const INITIAL_ESTIMATE_MS: u64 = 5_000;
+/// The ops whose calls count as migrate calls in the report.
+const MIGRATE_OPS: [&str; 2] = ["customers.migrate", "customers.bulkMigrate"];
 
 pub async fn run(
     settings: &Settings,
@@ -130,60 +49,52 @@ pub async fn run(
 ) -> Result<Outcome> {
     request.validate(&settings.config.companies)?;
     let started = host.clock.now_ms();
-    let job_id = request
-        .job_id
-        .clone()
-        .unwrap_or_else(|| request.derive_job_id());
+    let job_id = request.job_id();
     let records = Records {
         journal: host.journal,
         read_only: request.dry_run,
     };
-    let previous: Option<JobRecord> = records.get(&crate::journal::job_key(&job_id)).await?;
+    let previous = records.job(&job_id).await?;
     let continuing = previous.as_ref().is_some_and(|j| !j.finished);
+    let mut stored = request.clone();
+    stored.job_id = Some(job_id.0.clone());
+    stored.deadline_ms = None;
     let mut job = previous.unwrap_or(JobRecord {
         job_id: job_id.clone(),
-        request: serde_json::to_value(&request).unwrap_or_default(),
+        request: serde_json::Value::Null,
         started_ms: started,
         finished: false,
         comment: None,
     });
     job.finished = false;
-    let mut stored = request.clone();
-    stored.job_id = Some(job_id.clone());
-    stored.deadline_ms = None;
     job.request = serde_json::to_value(&stored).unwrap_or_default();
-    records.put(&crate::journal::job_key(&job_id), &job).await?;
+    records.put_job(&job).await?;
 
     let client = Client::new(
-        host.transport,
-        host.clock,
-        host.progress,
+        host,
         settings.config.retry.clone(),
         limiter(settings, &request),
     );
     let urls = discover(settings, &client).await?;
-    let mut ctx = Ctx::new(
-        settings,
-        client,
-        records,
-        host,
-        urls,
-        job_id.clone(),
-        request.dry_run,
+    let job_info = Job {
+        id: job_id.clone(),
+        dry_run: request.dry_run,
         continuing,
-        request.deadline_ms,
-    );
-    ctx.groups = sources::resolve_groups(&ctx).await?;
+        deadline_ms: request.deadline_ms,
+    };
+    let mut ctx = Ctx::new(settings, client, records, host.progress, urls, job_info);
+    ctx.groups = resolve::groups(&ctx.client, settings).await?;
     let work = sources::collect(&ctx, &request).await?;
     ctx.total.set(work.len());
     host.progress.event(&ProgressEvent::Start {
-        job_id: job_id.clone(),
+        job_id: job_id.0.clone(),
         total: work.len(),
     });
 
+    let concurrency = request.concurrency.unwrap_or(settings.concurrency) as usize;
     let (mut customers, unfinished) = match settings.config.migrate.mode {
-        MigrateMode::Single => run_single(&ctx, work, ctx.concurrency(&request)).await?,
-        MigrateMode::Bulk => bulk::run(&ctx, work, ctx.concurrency(&request)).await?,
+        MigrateMode::Single => run_single(&ctx, work, concurrency).await?,
+        MigrateMode::Bulk => bulk::run(&ctx, work, concurrency).await?,
     };
     customers.sort_by(|a, b| {
         (&a.company, &a.email, &a.portal_account_id).cmp(&(
@@ -195,7 +106,7 @@ pub async fn run(
     let mut report = Report {
         job_id: job_id.clone(),
         dry_run: request.dry_run,
-        issue: request.issue_key.clone(),
+        issue: request.issue_key.clone().map(crate::ids::IssueKey::new),
         customers,
         ..Report::default()
     };
@@ -203,27 +114,26 @@ pub async fn run(
 
     let complete = unfinished == 0;
     if complete {
-        if let Some(issue) = &request.issue_key {
+        if let Some(issue) = &report.issue {
             if settings.config.comment.enabled && !request.dry_run {
-                report.comment = sources::comment_once(&ctx, &mut job, issue, &report).await?;
+                report.comment =
+                    steps::comment::once(&ctx, &mut job, &issue.clone(), &report).await?;
             }
         }
         job.finished = true;
-        ctx.records
-            .put(&crate::journal::job_key(&job_id), &job)
-            .await?;
+        ctx.records.put_job(&job).await?;
     }
-    report.stats.api_calls = ctx.client.calls();
+    report.stats.api_calls = ctx.client.requests();
     report.stats.retries = ctx.client.retries();
     report.stats.rate_limited = ctx.client.rate_limited();
-    report.stats.migrate_calls = ctx.migrate_calls.get();
+    report.stats.migrate_calls = ctx.client.calls_of(&MIGRATE_OPS);
     report.stats.elapsed_ms = host.clock.now_ms().saturating_sub(started);
     host.progress.event(&ProgressEvent::Finish {
-        job_id: job_id.clone(),
+        job_id: job_id.0.clone(),
         complete,
     });
     let continuation = (!complete).then_some(MigrationRequest {
-        job_id: Some(job_id),
+        job_id: Some(job_id.0),
         deadline_ms: None,
         ..request
     });
@@ -245,43 +155,15 @@ fn limiter(settings: &Settings, request: &MigrationRequest) -> Limiter {
 }
 
 /// cloudId (config or `/_edge/tenant_info`) and the Assets workspace (config or JSM lookup).
-async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> {
+pub(crate) async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> {
     let cloud_id = match &s.config.cloud_id {
         Some(c) => c.clone(),
-        None => {
-            let r = client
-                .send(
-                    "tenant.info",
-                    api::tenant::tenant_info(&s.site_url),
-                    RetryClass::Safe,
-                )
-                .await?;
-            api::tenant::parse_tenant_info(&r)?.0
-        }
+        None => client.call(tenant::tenant_info(&s.site_url)).await?.0,
     };
     let workspace = match &s.config.assets.workspace_id {
         Some(w) => w.clone(),
-        None => {
-            let r = client
-                .send(
-                    "assets.workspace",
-                    api::tenant::workspace(&s.site_url),
-                    RetryClass::Safe,
-                )
-                .await?;
-            api::tenant::parse_workspace(&r)?.0
-        }
+        None => client.call(tenant::workspace(&s.site_url)).await?.0,
     };
-    if cloud_id.is_empty()
-        || !cloud_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return Err(Error::decode(
-            "tenant.info",
-            format!("unexpected cloudId {cloud_id:?}"),
-        ));
-    }
     Ok(Urls::new(
         &s.site_url,
         &s.admin_url,
@@ -297,8 +179,8 @@ async fn run_single(
     work: Vec<Work>,
     concurrency: usize,
 ) -> Result<(Vec<CustomerReport>, usize)> {
-    let results: Vec<Result<customer::Processed>> = futures::stream::iter(work)
-        .map(|w| customer::process(ctx, w))
+    let results: Vec<Result<Processed>> = futures::stream::iter(work)
+        .map(|w| steps::process(ctx, w))
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -306,9 +188,9 @@ async fn run_single(
     let mut unfinished = 0;
     for r in results {
         match r? {
-            customer::Processed::Done(c) => out.push(c),
-            customer::Processed::Unstarted => unfinished += 1,
-            customer::Processed::Duplicate => {}
+            Processed::Done(c) => out.push(c),
+            Processed::Unstarted => unfinished += 1,
+            Processed::Duplicate => {}
         }
     }
     Ok((out, unfinished))

@@ -47,6 +47,24 @@ impl MigrationRequest {
         serde_json::from_str(&v.to_string()).map_err(|e| Error::request(e.to_string()))
     }
 
+    /// Whether the request names any customers itself (else it means the config's companies).
+    pub fn selects_any(&self) -> bool {
+        !self.companies.is_empty()
+            || !self.customers.is_empty()
+            || self.issue_key.is_some()
+            || self.aql.is_some()
+            || self.portal_customers.is_some()
+    }
+
+    /// The companies to run: the request's, or the config's when the request selects nothing.
+    pub fn companies_or<'a>(&'a self, config_companies: &'a [String]) -> &'a [String] {
+        if self.selects_any() {
+            &self.companies
+        } else {
+            config_companies
+        }
+    }
+
     pub fn validate(&self, default_companies: &[String]) -> Result<()> {
         for (i, c) in self.companies.iter().enumerate() {
             if c.trim().is_empty() || c.len() > 255 {
@@ -99,21 +117,23 @@ impl MigrationRequest {
                 ));
             }
         }
-        let has_source = !self.companies.is_empty()
-            || !self.customers.is_empty()
-            || self.issue_key.is_some()
-            || self.aql.is_some()
-            || self.portal_customers.is_some()
-            || !default_companies.is_empty();
-        if !has_source {
+        if !self.selects_any() && default_companies.is_empty() {
             return Err(Error::request("no customers selected: give companies, customers, an issue, an AQL query or the portal directory"));
         }
         Ok(())
     }
 
+    /// The job's id: its own, or the one derived from its content.
+    pub fn job_id(&self) -> crate::ids::JobId {
+        match &self.job_id {
+            Some(j) => crate::ids::JobId::new(j.clone()),
+            None => self.derive_job_id(),
+        }
+    }
+
     /// A stable id for the job: the same request gives the same job, so a re-run or a resumed run
     /// never repeats the job's comment.
-    pub fn derive_job_id(&self) -> String {
+    pub fn derive_job_id(&self) -> crate::ids::JobId {
         let mut canon = self.clone();
         canon.dry_run = false;
         canon.deadline_ms = None;
@@ -127,7 +147,7 @@ impl MigrationRequest {
             h ^= b as u64;
             h = h.wrapping_mul(0x100000001b3);
         }
-        format!("job-{h:016x}")
+        crate::ids::JobId(format!("job-{h:016x}"))
     }
 }
 

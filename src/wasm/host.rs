@@ -1,7 +1,9 @@
 //! Adapters from the JS host object to the core's `Transport`, `Journal`, `Clock` and `Progress`;
-//! gloo-net (the global `fetch`) when the host gives no `fetch`.
+//! gloo-net (the global `fetch`, `gloo.rs`) when the host gives no `fetch`.
 
+use super::gloo::GlooTransport;
 use super::interop::{describe, get, method, plain_error, to_js_direct};
+use crate::config::Settings;
 use crate::host::{Clock, Host, Progress, ProgressEvent};
 use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::journal::{Journal, MemoryJournal};
@@ -18,7 +20,7 @@ pub struct Adapters {
 }
 
 impl Adapters {
-    pub fn new(host: &JsValue) -> Result<Self, JsValue> {
+    pub fn new(host: &JsValue, settings: &Settings) -> Result<Self, JsValue> {
         let transport: Box<dyn Transport> = match method(host, "fetch") {
             Some(f) => Box::new(JsTransport(f)),
             None => {
@@ -29,9 +31,7 @@ impl Adapters {
                 );
                 match (email, token) {
                     (Some(e), Some(t)) if !e.is_empty() && !t.is_empty() => {
-                        Box::new(GlooTransport {
-                            auth: basic(&e, &t),
-                        })
+                        Box::new(GlooTransport::new(&e, &t, settings))
                     }
                     _ => {
                         return Err(plain_error(
@@ -44,11 +44,7 @@ impl Adapters {
             }
         };
         let j = get(host, "journal");
-        let journal = if j.is_object() {
-            Some(JsJournal(j))
-        } else {
-            None
-        };
+        let journal = j.is_object().then(|| JsJournal(j));
         Ok(Adapters {
             transport,
             journal,
@@ -105,66 +101,13 @@ impl Transport for JsTransport {
     }
 }
 
-struct GlooTransport {
-    auth: String,
-}
+pub struct JsJournal(JsValue);
 
-impl Transport for GlooTransport {
-    fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
-        Box::pin(async move {
-            let err = |e: gloo_net::Error| TransportError {
-                code: "FETCH".into(),
-                message: e.to_string(),
-            };
-            let method =
-                gloo_net::http::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
-                    TransportError {
-                        code: "INTERNAL".into(),
-                        message: format!("bad method {}", req.method),
-                    }
-                })?;
-            let mut b = gloo_net::http::RequestBuilder::new(&req.url)
-                .method(method)
-                .header("authorization", &self.auth);
-            for (k, v) in &req.headers {
-                b = b.header(k, v);
-            }
-            // Never follow a redirect with the Authorization header.
-            b = b.redirect(web_sys::RequestRedirect::Manual);
-            let r = match &req.body {
-                Some(body) => b.body(body.clone()).map_err(err)?,
-                None => b.build().map_err(err)?,
-            };
-            let resp = r.send().await.map_err(err)?;
-            let mut out = HttpResponse::new(resp.status(), resp.text().await.map_err(err)?);
-            for (k, v) in resp.headers().entries() {
-                out.headers.insert(k.to_ascii_lowercase(), v);
-            }
-            Ok(out)
-        })
+impl JsJournal {
+    pub fn new(journal: JsValue) -> Self {
+        JsJournal(journal)
     }
 }
-
-fn basic(email: &str, token: &str) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{email}:{token}");
-    let mut out = String::from("Basic ");
-    for c in input.as_bytes().chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-struct JsJournal(JsValue);
 
 impl JsJournal {
     async fn invoke(&self, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
@@ -195,6 +138,9 @@ impl Journal for JsJournal {
     }
 }
 
+/// The longest delay JS timers honour (2^31 - 1 ms).
+const MAX_TIMER_MS: u64 = (1 << 31) - 1;
+
 struct JsClock {
     host: JsValue,
 }
@@ -211,6 +157,8 @@ impl Clock for JsClock {
         }
     }
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'_, ()> {
+        // setTimeout fires at once for delays of 2^31 ms or more; no wait here is that long.
+        let ms = ms.min(MAX_TIMER_MS);
         Box::pin(async move {
             if let Some(f) = method(&self.host, "sleep") {
                 let _ = call(&f, &self.host, &[JsValue::from_f64(ms as f64)]).await;

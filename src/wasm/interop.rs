@@ -5,15 +5,21 @@ use crate::error::Error;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-/// A JS value as JSON (`undefined`/`null` become `{}`). Crosses as JSON text: serde-wasm-bindgen's
-/// deserializer added ~tens of KB per type to the wasm for no gain on these small objects.
-pub fn from_js(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+/// A JS value as JSON text (`undefined`/`null` become `{}`), decoded once into its struct by the
+/// caller: serde-wasm-bindgen's deserializer added ~tens of KB per type to the wasm for no gain on
+/// these small objects.
+pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
     if v.is_undefined() || v.is_null() {
-        return Ok(serde_json::Value::Object(Default::default()));
+        return Ok("{}".into());
     }
-    let text = js_sys::JSON::stringify(v)
-        .map_err(|_| plain_error("REQUEST", &format!("{what}: not JSON-shaped"), None))?;
-    serde_json::from_str(&String::from(text))
+    js_sys::JSON::stringify(v)
+        .map(String::from)
+        .map_err(|_| plain_error("REQUEST", &format!("{what}: not JSON-shaped"), None))
+}
+
+/// A small JS value (options) as a JSON value.
+pub fn from_js(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+    serde_json::from_str(&json_text(v, what)?)
         .map_err(|e| plain_error("REQUEST", &format!("{what}: {e}"), None))
 }
 

@@ -1,23 +1,43 @@
 //! The wasm-bindgen boundary, and nothing else: each export imports its arguments, calls the core and
-//! exports the result. Conversions live in `interop.rs`, the JS host adapters in `host.rs`.
+//! exports the result. Conversions live in `interop.rs`, the JS host adapters in `host.rs`, the
+//! gloo-net transport in `gloo.rs`.
 
+mod gloo;
 mod host;
 mod interop;
 
-use crate::config::Config;
+use crate::config::{Config, Settings};
 use crate::engine::{self, MigrationRequest};
-use crate::journal::MemoryJournal;
-use interop::{from_js, js_error, to_js};
+use crate::jobs::{self, JobLimits};
+use crate::journal::{MemoryJournal, Records};
+use interop::{from_js, js_error, json_text, to_js};
 use wasm_bindgen::prelude::*;
+
+fn settings(config: &JsValue) -> Result<Settings, JsValue> {
+    Config::from_json(&json_text(config, "config")?).map_err(|e| js_error(&e))
+}
+
+fn request(request: &JsValue) -> Result<MigrationRequest, JsValue> {
+    serde_json::from_str(&json_text(request, "request")?)
+        .map_err(|e| js_error(&crate::Error::request(e.to_string())))
+}
+
+fn limits(v: &JsValue) -> Result<JobLimits, JsValue> {
+    serde_json::from_str(&json_text(v, "limits")?)
+        .map_err(|e| js_error(&crate::Error::request(format!("limits: {e}"))))
+}
 
 /// Runs a migration job. `host` supplies `fetch`, `journal`, `now`, `sleep`, `random`, `progress`
 /// (see HACKING.md); returns `{jobId, report, continuation, summary}`.
 #[wasm_bindgen(js_name = migrate)]
-pub async fn migrate(request: JsValue, config: JsValue, host: JsValue) -> Result<JsValue, JsValue> {
-    let settings = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
-    let request =
-        MigrationRequest::from_value(from_js(&request, "request")?).map_err(|e| js_error(&e))?;
-    let adapters = host::Adapters::new(&host)?;
+pub async fn migrate(
+    request_js: JsValue,
+    config: JsValue,
+    host: JsValue,
+) -> Result<JsValue, JsValue> {
+    let settings = settings(&config)?;
+    let request = request(&request_js)?;
+    let adapters = host::Adapters::new(&host, &settings)?;
     let memory = MemoryJournal::default();
     let host = adapters.host(&memory);
     let outcome = engine::run(&settings, request, &host)
@@ -28,7 +48,7 @@ pub async fn migrate(request: JsValue, config: JsValue, host: JsValue) -> Result
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Result<'a> {
-        job_id: &'a str,
+        job_id: &'a crate::ids::JobId,
         summary: String,
         report: &'a crate::report::Report,
         continuation: &'a Option<MigrationRequest>,
@@ -41,20 +61,26 @@ pub async fn migrate(request: JsValue, config: JsValue, host: JsValue) -> Result
     })
 }
 
-/// Validates a config object; returns the normalised URLs or throws an Error with `code` "CONFIG" and
-/// the JSON `path`.
+/// Validates a config object; returns the normalised URLs and the origins that may receive the
+/// credentials, or throws an Error with `code` "CONFIG" and the JSON `path`.
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
-    let s = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
-    to_js(
-        &serde_json::json!({"siteUrl": s.site_url, "adminUrl": s.admin_url, "apiUrl": s.api_url, "concurrency": s.concurrency}),
-    )
+    let s = settings(&config)?;
+    let origins: Vec<String> = s
+        .credential_origins()
+        .iter()
+        .map(|o| o.to_string())
+        .collect();
+    to_js(&serde_json::json!({
+        "siteUrl": s.site_url, "adminUrl": s.admin_url, "apiUrl": s.api_url,
+        "concurrency": s.concurrency, "origins": origins,
+    }))
 }
 
 /// Writes a report object as CSV (one row per customer).
 #[wasm_bindgen(js_name = reportCsv)]
 pub fn report_csv(report: JsValue) -> Result<String, JsValue> {
-    let r: crate::report::Report = serde_json::from_value(from_js(&report, "report")?)
+    let r: crate::report::Report = serde_json::from_str(&json_text(&report, "report")?)
         .map_err(|e| js_error(&crate::Error::request(format!("report: {e}"))))?;
     Ok(r.to_csv())
 }
@@ -66,8 +92,8 @@ pub async fn doctor(config: JsValue, host: JsValue, options: JsValue) -> Result<
         .get("company")
         .and_then(|c| c.as_str())
         .map(str::to_string);
-    let settings = Config::from_value(from_js(&config, "config")?).map_err(|e| js_error(&e))?;
-    let adapters = host::Adapters::new(&host)?;
+    let settings = settings(&config)?;
+    let adapters = host::Adapters::new(&host, &settings)?;
     let memory = MemoryJournal::default();
     let checks =
         crate::doctor::doctor(&settings, &adapters.host(&memory), company.as_deref()).await;
@@ -77,10 +103,76 @@ pub async fn doctor(config: JsValue, host: JsValue, options: JsValue) -> Result<
 
 /// The job id `migrate` would use for `request` (its own `jobId`, or one derived from its content).
 #[wasm_bindgen(js_name = jobId)]
-pub fn job_id(request: JsValue) -> Result<String, JsValue> {
-    let r =
-        MigrationRequest::from_value(from_js(&request, "request")?).map_err(|e| js_error(&e))?;
-    Ok(r.job_id.clone().unwrap_or_else(|| r.derive_job_id()))
+pub fn job_id(request_js: JsValue) -> Result<String, JsValue> {
+    Ok(request(&request_js)?.job_id().0)
+}
+
+/// How a host should start `request`: `{jobId, inline}` (inline: small enough to run at once).
+#[wasm_bindgen(js_name = planJob)]
+pub fn plan_job(request_js: JsValue, limits_js: JsValue) -> Result<JsValue, JsValue> {
+    let r = request(&request_js)?;
+    let l = limits(&limits_js)?;
+    to_js(&serde_json::json!({
+        "jobId": r.job_id(),
+        "inline": jobs::is_small(&r, l.inline_max_customers),
+    }))
+}
+
+/// The job limits with defaults filled in.
+#[wasm_bindgen(js_name = jobLimits)]
+pub fn job_limits(limits_js: JsValue) -> Result<JsValue, JsValue> {
+    to_js(&limits(&limits_js)?)
+}
+
+/// Seconds before the `attempt`-th retry of a failed chunk.
+#[wasm_bindgen(js_name = retryDelay)]
+pub fn retry_delay(attempt: u32, limits_js: JsValue) -> Result<u32, JsValue> {
+    let s = jobs::retry_delay(&limits(&limits_js)?, attempt);
+    Ok(u32::try_from(s).unwrap_or(u32::MAX))
+}
+
+/// After a chunk that left customers: `{next: "continue", stalls}` or `{next: "fail", code, message}`.
+/// `chunk`: `{chunk, stalls, before?, unfinished}`.
+#[wasm_bindgen(js_name = afterChunk)]
+pub fn after_chunk(chunk: JsValue, limits_js: JsValue) -> Result<JsValue, JsValue> {
+    #[derive(serde::Deserialize)]
+    struct C {
+        chunk: u32,
+        stalls: u32,
+        #[serde(default)]
+        before: Option<usize>,
+        unfinished: usize,
+    }
+    let c: C = serde_json::from_str(&json_text(&chunk, "chunk")?)
+        .map_err(|e| js_error(&crate::Error::request(format!("chunk: {e}"))))?;
+    let l = limits(&limits_js)?;
+    to_js(&jobs::after_chunk(
+        &l,
+        c.chunk,
+        c.stalls,
+        c.before,
+        c.unfinished,
+    ))
+}
+
+/// The jobs a journal holds, oldest first: `[{jobId, request, startedMs, finished}]`;
+/// `options.unfinished` keeps only the unfinished ones.
+#[wasm_bindgen(js_name = listJobs)]
+pub async fn list_jobs(journal: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let unfinished = from_js(&options, "options")?
+        .get("unfinished")
+        .and_then(|u| u.as_bool())
+        .unwrap_or(false);
+    let j = host::JsJournal::new(journal);
+    let records = Records {
+        journal: &j,
+        read_only: true,
+    };
+    to_js(
+        &jobs::list(&records, unfinished)
+            .await
+            .map_err(|e| js_error(&e))?,
+    )
 }
 
 #[wasm_bindgen(js_name = version)]

@@ -207,7 +207,7 @@ test("graphql mode: a guest with another space fails at space (errors on a 200 a
   const row = rowOf(report, email);
   assert.equal(row.failedStep, "space");
   assert.equal(row.retryable, false);
-  assert.match(row.error, /^confluence\.grant \(confluence\): HTTP 200: /);
+  assert.match(row.error, /^confluence\.grantGraphql \(confluence\): HTTP 200: /);
   assert.equal(GUEST_ERROR.exec(row.error)?.[1], "GLX", row.error);
   const after = await simState(sim);
   assert.deepEqual(spacesOf(after, accountId), []);

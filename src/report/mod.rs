@@ -1,6 +1,9 @@
 //! The job's report: per customer the old and new ids, each step's outcome and the error; totals; API
-//! calls per surface. JSON for `--report`, CSV for spreadsheets, and the one summary line.
+//! calls per surface. JSON for `--report`, CSV for spreadsheets (`csv.rs`), and the one summary line.
 
+mod csv;
+
+use crate::ids::{AccountId, IssueKey, JobId, ObjectId, PortalCustomerId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -38,6 +41,29 @@ impl Status {
     }
 }
 
+/// A customer's steps, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    Check,
+    Migrate,
+    WriteBack,
+    Groups,
+    Space,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Check => "check",
+            Step::Migrate => "migrate",
+            Step::WriteBack => "writeBack",
+            Step::Groups => "groups",
+            Step::Space => "space",
+        }
+    }
+}
+
 /// One step's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,31 +91,48 @@ pub struct Steps {
     pub space: Outcome,
 }
 
+impl Steps {
+    /// Every step with the same outcome.
+    pub fn all(o: Outcome) -> Self {
+        Steps {
+            check: o,
+            migrate: o,
+            write_back: o,
+            groups: o,
+            space: o,
+        }
+    }
+
+    pub fn get_mut(&mut self, step: Step) -> &mut Outcome {
+        match step {
+            Step::Check => &mut self.check,
+            Step::Migrate => &mut self.migrate,
+            Step::WriteBack => &mut self.write_back,
+            Step::Groups => &mut self.groups,
+            Step::Space => &mut self.space,
+        }
+    }
+}
+
 impl Default for Steps {
     fn default() -> Self {
-        Steps {
-            check: Outcome::Pending,
-            migrate: Outcome::Pending,
-            write_back: Outcome::Pending,
-            groups: Outcome::Pending,
-            space: Outcome::Pending,
-        }
+        Steps::all(Outcome::Pending)
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerReport {
-    pub portal_account_id: Option<String>,
-    pub account_id: Option<String>,
+    pub portal_account_id: Option<PortalCustomerId>,
+    pub account_id: Option<AccountId>,
     pub email: Option<String>,
     pub company: Option<String>,
-    pub asset_object_id: Option<String>,
+    pub asset_object_id: Option<ObjectId>,
     /// Where the customer came from (`company:ACME`, `customer:…`, `issue:SUP-1`, `aql`, `directory`).
     pub source: String,
     pub status: Status,
     pub steps: Steps,
-    pub failed_step: Option<String>,
+    pub failed_step: Option<Step>,
     pub error: Option<String>,
     /// Whether a re-run can fix the failure.
     pub retryable: Option<bool>,
@@ -122,9 +165,9 @@ pub struct Stats {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
-    pub job_id: String,
+    pub job_id: JobId,
     pub dry_run: bool,
-    pub issue: Option<String>,
+    pub issue: Option<IssueKey>,
     pub comment: Option<String>,
     pub customers: Vec<CustomerReport>,
     pub totals: Totals,
@@ -164,55 +207,13 @@ impl Report {
         }
         s
     }
-
-    /// One row per customer: old id, new id, email, company, status, failed step, error.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error\n",
-        );
-        for c in &self.customers {
-            let row = [
-                c.portal_account_id.as_deref().unwrap_or(""),
-                c.account_id.as_deref().unwrap_or(""),
-                c.email.as_deref().unwrap_or(""),
-                c.company.as_deref().unwrap_or(""),
-                c.asset_object_id.as_deref().unwrap_or(""),
-                c.status.as_str(),
-                c.failed_step.as_deref().unwrap_or(""),
-                c.error.as_deref().unwrap_or(""),
-            ];
-            out.push_str(
-                &row.iter()
-                    .map(|f| csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push('\n');
-        }
-        out
-    }
-}
-
-/// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
-/// spreadsheet does not run it as a formula.
-fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn row(status: Status, error: Option<&str>) -> CustomerReport {
+    pub(crate) fn row(status: Status, error: Option<&str>) -> CustomerReport {
         CustomerReport {
             portal_account_id: Some("qm:1".into()),
             account_id: Some("712020:a".into()),
@@ -222,7 +223,7 @@ mod tests {
             source: "company:ACME".into(),
             status,
             steps: Steps::default(),
-            failed_step: error.map(|_| "groups".into()),
+            failed_step: error.map(|_| Step::Groups),
             error: error.map(str::to_string),
             retryable: None,
         }
@@ -242,20 +243,6 @@ mod tests {
         assert_eq!(
             r.summary(),
             "summary: migrated=1 already_migrated=1 failed=1 skipped=0"
-        );
-    }
-
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        let r = Report {
-            customers: vec![row(Status::Failed, Some("=HYPERLINK(\"x\"), bad"))],
-            ..Report::default()
-        };
-        let csv = r.to_csv();
-        let line = csv.lines().nth(1).unwrap();
-        assert_eq!(
-            line,
-            "qm:1,712020:a,a@b.example,ACME,88,failed,groups,\"'=HYPERLINK(\"\"x\"\"), bad\""
         );
     }
 

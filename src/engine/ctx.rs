@@ -1,0 +1,106 @@
+//! The shared state of one run: settings, the client, the journal, the tenant's URLs, the resolved
+//! groups and spaces, the deadline and the progress counters.
+
+use super::resolve::{self, Cache};
+use super::work::Claims;
+use crate::api::Urls;
+use crate::client::Client;
+use crate::config::Settings;
+use crate::error::Result;
+use crate::host::{Progress, ProgressEvent};
+use crate::ids::{GroupId, JobId, SpaceKey};
+use crate::journal::Records;
+use crate::report::CustomerReport;
+use std::cell::Cell;
+
+/// The first estimate of how long one customer takes, before any was measured.
+const INITIAL_ESTIMATE_MS: u64 = 5_000;
+
+pub(crate) struct Ctx<'a> {
+    pub s: &'a Settings,
+    pub client: Client<'a>,
+    pub records: Records<'a>,
+    pub progress: &'a dyn Progress,
+    pub urls: Urls,
+    pub job_id: JobId,
+    pub dry_run: bool,
+    /// The job was unfinished: what it migrated earlier counts as migrated by this run.
+    pub continuing: bool,
+    pub groups: Vec<GroupId>,
+    /// Attributes and company spaces resolved so far.
+    pub cache: Cache,
+    pub deadline_ms: Option<u64>,
+    /// The longest a customer took so far; no customer starts unless this much time is left.
+    estimate_ms: Cell<u64>,
+    done: Cell<usize>,
+    pub total: Cell<usize>,
+    pub claims: Claims,
+}
+
+pub(crate) struct Job {
+    pub id: JobId,
+    pub dry_run: bool,
+    pub continuing: bool,
+    pub deadline_ms: Option<u64>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        s: &'a Settings,
+        client: Client<'a>,
+        records: Records<'a>,
+        progress: &'a dyn Progress,
+        urls: Urls,
+        job: Job,
+    ) -> Self {
+        Ctx {
+            s,
+            client,
+            records,
+            progress,
+            urls,
+            job_id: job.id,
+            dry_run: job.dry_run,
+            continuing: job.continuing,
+            groups: Vec::new(),
+            cache: Cache::default(),
+            deadline_ms: job.deadline_ms,
+            estimate_ms: Cell::new(INITIAL_ESTIMATE_MS),
+            done: Cell::new(0),
+            total: Cell::new(0),
+            claims: Claims::default(),
+        }
+    }
+
+    pub fn now(&self) -> u64 {
+        self.client.now()
+    }
+
+    /// Whether a customer may still start before the deadline.
+    pub fn may_start(&self) -> bool {
+        match self.deadline_ms {
+            None => true,
+            Some(d) => self.now().saturating_add(self.estimate_ms.get()) <= d,
+        }
+    }
+
+    /// The Confluence space of `company`, when spaces are configured.
+    pub async fn space_for(&self, company: Option<&str>) -> Result<Option<SpaceKey>> {
+        resolve::space(&self.client, self.s, &self.urls, &self.cache, company).await
+    }
+
+    pub fn customer_done(&self, r: &CustomerReport, started: u64) {
+        let took = self.now().saturating_sub(started);
+        if took > self.estimate_ms.get() {
+            self.estimate_ms.set(took);
+        }
+        self.done.set(self.done.get() + 1);
+        self.progress.event(&ProgressEvent::Customer {
+            done: self.done.get(),
+            total: self.total.get(),
+            status: r.status.as_str().into(),
+            portal_account_id: r.portal_account_id.as_ref().map(|p| p.0.clone()),
+            email: r.email.clone(),
+        });
+    }
+}

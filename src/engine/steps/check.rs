@@ -1,0 +1,213 @@
+//! `check`: is the customer still a portal-only customer? The journal first (a migrated record holds
+//! the new id), then `GET /rest/api/3/user`, then the email (§13). `begin` also claims every id the
+//! customer goes by, so a customer named twice runs once.
+
+use super::{new_report, step_err, Checked, State, StepError};
+use crate::api::users;
+use crate::engine::ctx::Ctx;
+use crate::engine::records;
+use crate::engine::work::Work;
+use crate::error::{Error, Result};
+use crate::http::Surface;
+use crate::ids::{AccountId, CustomerRef, PortalCustomerId};
+use crate::journal::{CustomerRecord, Stage};
+use crate::report::{Outcome, Status, Step, Steps};
+
+/// Locates the journal record and checks the account. `None` for a duplicate.
+pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
+    let mut rep = new_report(w);
+    let Some(reference) = &w.reference else {
+        rep.steps = Steps::all(Outcome::Skipped);
+        rep.error = w.skip_reason.clone();
+        return Ok(Some(State::done(rep, None)));
+    };
+    let record = records::of(ctx, reference).await?;
+    if rep.portal_account_id.is_none() {
+        rep.portal_account_id = record.as_ref().map(|r| r.portal_account_id.clone());
+    }
+    // Finished earlier in this same (unfinished) job: report it without calling Atlassian again.
+    if let Some(r) = record
+        .as_ref()
+        .filter(|r| ctx.continuing && r.finished_by(&ctx.job_id))
+    {
+        if let Some(status) = r.status {
+            let ids = [
+                Some(r.portal_account_id.as_str()),
+                r.account_id.as_ref().map(|a| a.as_str()),
+            ];
+            if !ctx.claims.claim_all(&ids) {
+                return Ok(None);
+            }
+            rep.status = status;
+            rep.account_id = r.account_id.clone();
+            rep.email = r.email.clone().or(rep.email);
+            rep.steps = Steps::all(Outcome::Done);
+            return Ok(Some(State::done(rep, record)));
+        }
+    }
+    let checked = match check(ctx, w, reference, record.as_ref()).await {
+        Ok(c) => c,
+        Err(e) => {
+            super::fail(&mut rep, e);
+            return Ok(Some(State::done(rep, record)));
+        }
+    };
+    let key = match &checked {
+        Checked::Portal { id, .. } => Some(id.as_str()),
+        Checked::Account { id, .. } => Some(id.as_str()),
+        Checked::Skip(_) => None,
+    };
+    let portal = record.as_ref().map(|r| r.portal_account_id.as_str());
+    let account = record
+        .as_ref()
+        .and_then(|r| r.account_id.as_ref().map(|a| a.as_str()));
+    if key.is_some() && !ctx.claims.claim_all(&[key, portal, account]) {
+        return Ok(None);
+    }
+    rep.steps.check = Outcome::Done;
+    match &checked {
+        Checked::Portal { id, email } => {
+            rep.portal_account_id = Some(id.clone());
+            rep.email = email.clone().or(rep.email);
+        }
+        Checked::Account { id, email } => {
+            rep.account_id = Some(id.clone());
+            rep.email = email.clone().or(rep.email);
+            rep.status = Status::AlreadyMigrated;
+            rep.steps.migrate = Outcome::Already;
+            if let Some(r) = &record {
+                // This job's own migration: journaled as such, or an intent whose answer was lost
+                // in a crash (the check now finds the customer migrated).
+                let intent = r.stage == Stage::Intent && r.job_id == ctx.job_id;
+                if (r.migrated_by_job.as_ref() == Some(&ctx.job_id) || intent) && ctx.continuing {
+                    rep.status = Status::Migrated;
+                    rep.steps.migrate = Outcome::Done;
+                }
+                if intent {
+                    let portal = r.portal_account_id.clone();
+                    records::stage(ctx, w, &portal, email.as_deref(), Stage::Migrated, Some(id))
+                        .await?;
+                }
+            }
+        }
+        Checked::Skip(reason) => {
+            rep.status = Status::Skipped;
+            rep.steps = Steps {
+                check: Outcome::Done,
+                ..Steps::all(Outcome::Skipped)
+            };
+            rep.error = Some(reason.clone());
+            return Ok(Some(State {
+                rep,
+                checked,
+                record,
+                finished: true,
+            }));
+        }
+    }
+    Ok(Some(State {
+        rep,
+        checked,
+        record,
+        finished: false,
+    }))
+}
+
+async fn check(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    reference: &CustomerRef,
+    record: Option<&CustomerRecord>,
+) -> Result<Checked, StepError> {
+    let e = step_err(Step::Check);
+    if let Some(r) = record {
+        if let (Some(acc), true) = (&r.account_id, r.stage != Stage::Intent) {
+            return Ok(Checked::Account {
+                id: acc.clone(),
+                email: r.email.clone(),
+            });
+        }
+    }
+    let email_hint = w
+        .email
+        .clone()
+        .or_else(|| record.and_then(|r| r.email.clone()));
+    let site = &ctx.urls.site;
+    let raw = match reference {
+        CustomerRef::Email(email) => return by_email(ctx, email).await.map_err(&e),
+        CustomerRef::Portal(p) => p.as_str(),
+        CustomerRef::Account(a) => a.as_str(),
+    };
+    let not_found = |message: String| {
+        e(Error::Api {
+            op: "users.get",
+            surface: Surface::Jira,
+            status: 404,
+            message,
+        })
+    };
+    match ctx.client.call(users::get(site, raw)).await.map_err(&e)? {
+        Some(u) => match u.account_type {
+            users::AccountType::Customer => Ok(Checked::Portal {
+                id: PortalCustomerId::new(raw),
+                email: u.email().or(email_hint),
+            }),
+            users::AccountType::Atlassian => Ok(Checked::Account {
+                email: u.email().or(email_hint),
+                id: u.account_id,
+            }),
+            other => Ok(Checked::Skip(format!(
+                "account {raw} is of type {other:?}, not a customer"
+            ))),
+        },
+        // A migrated qm: id no longer resolves (§13): find the account by email.
+        None => match email_hint {
+            Some(email) => match find_by_email(ctx, &email).await.map_err(&e)? {
+                Some(acc) => Ok(Checked::Account {
+                    id: acc,
+                    email: Some(email),
+                }),
+                None => Err(not_found(format!(
+                    "account {raw} not found and no Atlassian account has {email}"
+                ))),
+            },
+            None => Err(not_found(format!("account {raw} not found"))),
+        },
+    }
+}
+
+/// A customer named by email: its Atlassian account, or the portal-only customer holding it.
+async fn by_email(ctx: &Ctx<'_>, email: &str) -> Result<Checked> {
+    let found = ctx
+        .client
+        .call(users::search(&ctx.urls.site, email))
+        .await?;
+    if let Some(acc) = users::atlassian_account_for(&found, email) {
+        return Ok(Checked::Account {
+            id: acc,
+            email: Some(email.to_string()),
+        });
+    }
+    let portal = found.iter().find(|u| {
+        u.account_type == users::AccountType::Customer
+            && u.email().is_some_and(|m| m.eq_ignore_ascii_case(email))
+    });
+    match portal {
+        Some(u) => Ok(Checked::Portal {
+            id: PortalCustomerId::new(u.account_id.0.clone()),
+            email: Some(email.to_string()),
+        }),
+        None => Err(Error::request(format!(
+            "no portal-only customer or Atlassian account has the email {email}"
+        ))),
+    }
+}
+
+/// The Atlassian account holding `email`, if any.
+pub(crate) async fn find_by_email(ctx: &Ctx<'_>, email: &str) -> Result<Option<AccountId>> {
+    let users = ctx
+        .client
+        .call(users::search(&ctx.urls.site, email))
+        .await?;
+    Ok(users::atlassian_account_for(&users, email))
+}

@@ -1,0 +1,232 @@
+//! After migrate: write the new id back to Assets, add the account to the groups, grant the company's
+//! space. The three only need the account, so they run side by side; one failing does not hold back
+//! the others. Each remembers what it finished (`Done`), so a re-run only does what is left.
+
+use super::{fail, step_err, Checked, State, StepError};
+use crate::api::{assets, confluence, groups};
+use crate::client::{Backoff, Seen};
+use crate::config::SpaceMode;
+use crate::engine::ctx::Ctx;
+use crate::engine::records;
+use crate::engine::work::Work;
+use crate::error::{Error, Result};
+use crate::ids::{AccountId, SpaceKey};
+use crate::journal::Done;
+use crate::report::{CustomerReport, Outcome, Step};
+
+/// Write back, groups and space for a customer whose account is known.
+pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<CustomerReport> {
+    let (account, email) = match &state.checked {
+        Checked::Account { id, email } => (Some(id.clone()), email.clone()),
+        _ => (None, None),
+    };
+    let mut done: Vec<Done> = state
+        .record
+        .as_ref()
+        .filter(|r| r.account_id.is_some())
+        .map(|r| r.done.clone())
+        .unwrap_or_default();
+    let acc = account.as_ref();
+    let (mut d1, mut d2, mut d3) = (done.clone(), done.clone(), done.clone());
+    let (wb, gr, sp) = futures::join!(
+        write_back(ctx, w, acc, &mut d1),
+        add_groups(ctx, acc, &mut d2),
+        grant_space(ctx, w, acc, &mut d3)
+    );
+    for m in d1.into_iter().chain(d2).chain(d3) {
+        if !done.contains(&m) {
+            done.push(m);
+        }
+    }
+    let rep = &mut state.rep;
+    let mut first_error = None;
+    for (slot, r) in [
+        (&mut rep.steps.write_back, wb),
+        (&mut rep.steps.groups, gr),
+        (&mut rep.steps.space, sp),
+    ] {
+        match r {
+            Ok(o) => *slot = o,
+            Err(e) => {
+                *slot = Outcome::Failed;
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        fail(rep, e);
+    }
+    // `None`: a dry run of a portal customer; nothing to record.
+    if let Some(a) = &account {
+        records::finished(ctx, &state.rep, a, email, done).await?;
+    }
+    Ok(state.rep)
+}
+
+/// Repeats a step that answers 404 for a new account until the account is visible, with back-off,
+/// for at most `migrate.pollTimeoutMs` (§13).
+async fn until_visible<T>(
+    ctx: &Ctx<'_>,
+    what: (&'static str, crate::http::Surface),
+    step: impl AsyncFnMut() -> Result<Seen<T>>,
+) -> Result<T> {
+    let b = Backoff {
+        first_ms: 500,
+        max_ms: 8_000,
+        budget_ms: ctx.s.config.migrate.poll_timeout_ms,
+    };
+    match ctx.client.poll(b, step).await? {
+        Seen::Yes(t) => Ok(t),
+        Seen::NotYet(message) => Err(Error::NotYetVisible {
+            op: what.0,
+            surface: what.1,
+            message,
+        }),
+    }
+}
+
+async fn write_back(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    account: Option<&AccountId>,
+    done: &mut Vec<Done>,
+) -> Result<Outcome, StepError> {
+    let Some(asset) = &w.asset else {
+        return Ok(Outcome::Skipped);
+    };
+    let Some(account) = account else {
+        return Ok(Outcome::Planned);
+    };
+    if asset.value.as_deref() == Some(account.as_str()) {
+        return Ok(Outcome::Already);
+    }
+    if ctx.dry_run {
+        return Ok(Outcome::Planned);
+    }
+    let op = assets::update_attribute(&ctx.urls, &asset.object, &asset.attribute, account.as_str());
+    ctx.client
+        .call(op)
+        .await
+        .map_err(step_err(Step::WriteBack))?;
+    done.push(Done::WriteBack);
+    Ok(Outcome::Done)
+}
+
+async fn add_groups(
+    ctx: &Ctx<'_>,
+    account: Option<&AccountId>,
+    done: &mut Vec<Done>,
+) -> Result<Outcome, StepError> {
+    if ctx.groups.is_empty() {
+        return Ok(Outcome::Skipped);
+    }
+    let Some(account) = account else {
+        return Ok(Outcome::Planned);
+    };
+    if ctx.dry_run {
+        return Ok(Outcome::Planned);
+    }
+    let mut any_added = false;
+    for g in &ctx.groups {
+        let mark = Done::Group(g.clone());
+        if done.contains(&mark) {
+            continue;
+        }
+        let what = ("groups.addUser", crate::http::Surface::Jira);
+        let added = until_visible(ctx, what, async || {
+            Ok(
+                match ctx
+                    .client
+                    .call(groups::add_user(&ctx.urls.site, g, account))
+                    .await?
+                {
+                    groups::Added::Added => Seen::Yes(true),
+                    groups::Added::AlreadyMember => Seen::Yes(false),
+                    groups::Added::NotFound(m) => Seen::NotYet(m),
+                },
+            )
+        })
+        .await
+        .map_err(step_err(Step::Groups))?;
+        any_added |= added;
+        done.push(mark);
+    }
+    Ok(if any_added {
+        Outcome::Done
+    } else {
+        Outcome::Already
+    })
+}
+
+async fn grant_space(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    account: Option<&AccountId>,
+    done: &mut Vec<Done>,
+) -> Result<Outcome, StepError> {
+    let e = step_err(Step::Space);
+    let Some(key) = ctx.space_for(w.company.as_deref()).await.map_err(&e)? else {
+        return Ok(Outcome::Skipped);
+    };
+    let Some(account) = account else {
+        return Ok(Outcome::Planned);
+    };
+    if ctx.dry_run {
+        return Ok(Outcome::Planned);
+    }
+    if done.contains(&Done::Space) {
+        return Ok(Outcome::Already);
+    }
+    let any = grant_all(ctx, &key, account).await.map_err(&e)?;
+    done.push(Done::Space);
+    Ok(if any { Outcome::Done } else { Outcome::Already })
+}
+
+/// `read/space` first, then the extra permissions; whether anything was newly granted.
+async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result<bool> {
+    let graphql = ctx
+        .s
+        .config
+        .confluence
+        .as_ref()
+        .is_some_and(|c| c.mode == SpaceMode::Graphql);
+    let mut ops: Vec<(String, String)> = vec![("read".into(), "space".into())];
+    if !graphql {
+        ops.extend(
+            ctx.s
+                .space_permissions
+                .iter()
+                .filter(|p| !(p.0 == "read" && p.1 == "space"))
+                .cloned(),
+        );
+    }
+    let mut any = false;
+    for (k, t) in &ops {
+        let make = || {
+            if graphql {
+                confluence::grant_graphql(&ctx.urls.site, key, account)
+            } else {
+                confluence::grant(&ctx.urls.site, key, account, (k, t))
+            }
+        };
+        let name = make().name;
+        let granted = until_visible(ctx, (name, crate::http::Surface::Confluence), async || {
+            let op = make();
+            let (name, surface) = (op.name, op.surface());
+            match ctx.client.call(op).await? {
+                confluence::Granted::Granted => Ok(Seen::Yes(true)),
+                confluence::Granted::AlreadyGranted => Ok(Seen::Yes(false)),
+                confluence::Granted::NotFound(m) => Ok(Seen::NotYet(m)),
+                confluence::Granted::GuestHasOtherSpace { status, message } => Err(Error::Api {
+                    op: name,
+                    surface,
+                    status,
+                    message,
+                }),
+            }
+        })
+        .await?;
+        any |= granted;
+    }
+    Ok(any)
+}

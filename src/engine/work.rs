@@ -1,0 +1,115 @@
+//! One customer to process as a source found it, the claims that make a customer run once per job
+//! whichever ids it goes by, and the dedupe across sources.
+
+use crate::ids::{AttributeId, CustomerRef, ObjectId};
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Work {
+    /// `None` when the source found an object without a usable id (reported as skipped).
+    pub reference: Option<CustomerRef>,
+    pub email: Option<String>,
+    pub company: Option<String>,
+    /// The Assets object and the attribute holding the account id, with its current value.
+    pub asset: Option<AssetRef>,
+    pub source: String,
+    /// Why the customer is skipped, when `reference` is `None`.
+    pub skip_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssetRef {
+    pub object: ObjectId,
+    pub attribute: AttributeId,
+    pub value: Option<String>,
+}
+
+/// The ids customers of this job were claimed by: the same customer met by its old id in one source
+/// and its new id in another (Assets after a crash) runs once.
+#[derive(Default)]
+pub struct Claims(RefCell<HashSet<String>>);
+
+impl Claims {
+    pub fn claim(&self, id: &str) -> bool {
+        self.0.borrow_mut().insert(id.to_string())
+    }
+
+    /// Claims all given ids, or none when any is taken.
+    pub fn claim_all(&self, ids: &[Option<&str>]) -> bool {
+        let mut claimed = self.0.borrow_mut();
+        if ids.iter().flatten().any(|id| claimed.contains(*id)) {
+            return false;
+        }
+        for id in ids.iter().flatten() {
+            claimed.insert(id.to_string());
+        }
+        true
+    }
+}
+
+/// Keeps the first work item per customer: the same Assets object, or the same id or email, counts
+/// once. Company sources come first, so a customer also named explicitly keeps its company (and space).
+pub fn dedupe(work: Vec<Work>) -> Vec<Work> {
+    let mut objects = HashSet::new();
+    let mut refs = HashSet::new();
+    work.into_iter()
+        .filter(|w| {
+            let Some(reference) = &w.reference else {
+                return true;
+            };
+            if let Some(a) = &w.asset {
+                if !objects.insert(a.object.0.clone()) {
+                    return false;
+                }
+            }
+            refs.insert(match reference {
+                CustomerRef::Portal(p) => p.0.clone(),
+                CustomerRef::Account(a) => a.0.clone(),
+                CustomerRef::Email(e) => e.to_ascii_lowercase(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(reference: &str, object: Option<&str>, company: Option<&str>) -> Work {
+        Work {
+            reference: CustomerRef::parse(reference),
+            email: None,
+            company: company.map(str::to_string),
+            asset: object.map(|o| AssetRef {
+                object: ObjectId::new(o),
+                attribute: AttributeId::new("91"),
+                value: None,
+            }),
+            source: String::new(),
+            skip_reason: None,
+        }
+    }
+
+    #[test]
+    fn dedupe_keeps_the_first_source_of_a_customer() {
+        let out = dedupe(vec![
+            w("qm:1", Some("10"), Some("ACME")),
+            w("qm:1", None, None),
+            w("qm:2", Some("10"), None),
+            w("A@x.example", None, None),
+            w("a@X.example", None, None),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].company.as_deref(), Some("ACME"));
+    }
+
+    #[test]
+    fn claims_are_all_or_nothing() {
+        let c = Claims::default();
+        assert!(c.claim_all(&[Some("qm:1"), None, Some("a:1")]));
+        assert!(!c.claim_all(&[Some("a:1"), Some("qm:9")]));
+        assert!(c.claim("qm:9"), "a refused claim took nothing");
+        assert!(!c.claim("qm:1"));
+    }
+}

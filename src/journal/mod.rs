@@ -1,0 +1,132 @@
+//! The journal: what a job did, written before and after every step that matters, so a crash or a
+//! lost answer is finished on the next run and never repeated (design.md "Rules"). The host supplies
+//! the storage ([`Journal`]); [`Records`] is the typed access the engine uses.
+
+mod memory;
+mod records;
+
+pub use memory::MemoryJournal;
+pub use records::*;
+
+use crate::error::{Error, Result};
+use crate::ids::AccountId;
+use futures::future::LocalBoxFuture;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Storage supplied by the host (a file for the CLI, KVS in Forge, a Durable Object in a Worker).
+/// Values are small JSON texts. `put` must be durable when its future resolves.
+pub trait Journal {
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, String>>;
+    fn put<'a>(&'a self, key: &'a str, value: String) -> LocalBoxFuture<'a, Result<(), String>>;
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>>;
+}
+
+/// Typed access over a host journal; a storage failure stops the job (`Error::Journal`).
+pub struct Records<'a> {
+    pub journal: &'a dyn Journal,
+    /// A dry run reads but never writes.
+    pub read_only: bool,
+}
+
+impl Records<'_> {
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let raw = self.journal.get(key).await.map_err(|m| Error::Journal {
+            message: format!("get {key}: {m}"),
+        })?;
+        match raw {
+            None => Ok(None),
+            Some(s) => serde_json::from_str(&s)
+                .map(Some)
+                .map_err(|e| Error::Journal {
+                    message: format!("{key} is unreadable: {e}"),
+                }),
+        }
+    }
+
+    pub async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        let text = serde_json::to_string(value).map_err(|e| Error::Journal {
+            message: e.to_string(),
+        })?;
+        self.journal
+            .put(key, text)
+            .await
+            .map_err(|m| Error::Journal {
+                message: format!("put {key}: {m}"),
+            })
+    }
+
+    pub async fn list<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>> {
+        let rows = self
+            .journal
+            .list(prefix)
+            .await
+            .map_err(|m| Error::Journal {
+                message: format!("list {prefix}: {m}"),
+            })?;
+        rows.into_iter()
+            .map(|(k, v)| {
+                serde_json::from_str(&v).map_err(|e| Error::Journal {
+                    message: format!("{k} is unreadable: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn job(&self, id: &crate::ids::JobId) -> Result<Option<JobRecord>> {
+        self.get(&job_key(id)).await
+    }
+
+    pub async fn put_job(&self, job: &JobRecord) -> Result<()> {
+        self.put(&job_key(&job.job_id), job).await
+    }
+
+    pub async fn customer(
+        &self,
+        id: &crate::ids::PortalCustomerId,
+    ) -> Result<Option<CustomerRecord>> {
+        self.get(&customer_key(id)).await
+    }
+
+    /// Writes a customer record, and on migration the account → portal id index after it.
+    pub async fn put_customer(&self, rec: &CustomerRecord) -> Result<()> {
+        self.put(&customer_key(&rec.portal_account_id), rec).await?;
+        if let (Stage::Migrated, Some(a)) = (rec.stage, &rec.account_id) {
+            self.put(&account_key(a), &rec.portal_account_id).await?;
+        }
+        Ok(())
+    }
+
+    /// The record of the customer that `account` was migrated from, if this journal saw it.
+    pub async fn customer_of_account(&self, account: &AccountId) -> Result<Option<CustomerRecord>> {
+        match self
+            .get::<crate::ids::PortalCustomerId>(&account_key(account))
+            .await?
+        {
+            Some(portal) => self.customer(&portal).await,
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    #[test]
+    fn read_only_records_never_write() {
+        let j = MemoryJournal::default();
+        let r = Records {
+            journal: &j,
+            read_only: true,
+        };
+        block_on(r.put("job/x", &1)).unwrap();
+        assert!(j.entries.borrow().is_empty());
+    }
+}

@@ -1,0 +1,62 @@
+//! The report as CSV: one row per customer, formula-safe for spreadsheets.
+
+use super::Report;
+
+impl Report {
+    /// One row per customer: old id, new id, email, company, status, failed step, error.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from(
+            "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error\n",
+        );
+        for c in &self.customers {
+            let row = [
+                c.portal_account_id.as_ref().map_or("", |x| x.as_str()),
+                c.account_id.as_ref().map_or("", |x| x.as_str()),
+                c.email.as_deref().unwrap_or(""),
+                c.company.as_deref().unwrap_or(""),
+                c.asset_object_id.as_ref().map_or("", |x| x.as_str()),
+                c.status.as_str(),
+                c.failed_step.map_or("", |s| s.as_str()),
+                c.error.as_deref().unwrap_or(""),
+            ];
+            out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
+/// spreadsheet does not run it as a formula.
+fn field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::row;
+    use super::super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let r = Report {
+            customers: vec![row(Status::Failed, Some("=HYPERLINK(\"x\"), bad"))],
+            ..Report::default()
+        };
+        let csv = r.to_csv();
+        let line = csv.lines().nth(1).unwrap();
+        assert_eq!(
+            line,
+            "qm:1,712020:a,a@b.example,ACME,88,failed,groups,\"'=HYPERLINK(\"\"x\"\"), bad\""
+        );
+    }
+}
