@@ -1,22 +1,21 @@
 // The /__sim/ control plane (no auth): reset, state, config, faults, ratelimit, settings, users.
-
-const SETTINGS = ["latencyMs", "propagationDelayMs", "migrateAsGuest"];
+// Settings (names, values and the "default" / "strict" presets) are defined in profiles.js.
+import { validateSettings, overridesOf } from "./profiles.js";
 
 function parse(text) {
   if (!text) return {};
   return JSON.parse(text);
 }
 
-function pickSettings(body) {
-  const out = {};
-  for (const k of SETTINGS) {
-    if (body[k] === undefined) continue;
-    if (k === "migrateAsGuest") out[k] = Boolean(body[k]);
-    else if (typeof body[k] !== "number" || body[k] < 0) throw new Error(`${k} must be a number >= 0`);
-    else out[k] = body[k];
-  }
-  return out;
+/** `{profile?, settings}` from a body that may also hold the `extra` keys (validated: 400 on unknown). */
+function settingsOf(body, extra = []) {
+  const settings = validateSettings(body, ["profile", ...extra]);
+  return { profile: body.profile, settings };
 }
+
+const settingsAnswer = (sim) => ({
+  profile: sim.tenant.profile, settings: { ...sim.tenant.settings }, overrides: overridesOf(sim.tenant.profile, sim.tenant.settings),
+});
 
 function findUser(t, { accountId, email }) {
   if (accountId) return t.users.get(accountId);
@@ -26,8 +25,12 @@ function findUser(t, { accountId, email }) {
 
 const HANDLERS = {
   "POST /__sim/reset": (sim, body) => {
-    sim.reset({ seed: body.seed, scenario: body.scenario, settings: pickSettings(body) });
-    return [200, { ok: true, seed: sim.tenant.seed, cloudId: sim.tenant.cloudId, workspaceId: sim.tenant.assets.workspaceId }];
+    const { profile, settings } = settingsOf(body, ["seed", "scenario"]);
+    sim.reset({ seed: body.seed, scenario: body.scenario, profile, settings });
+    return [200, {
+      ok: true, seed: sim.tenant.seed, cloudId: sim.tenant.cloudId, workspaceId: sim.tenant.assets.workspaceId,
+      ...settingsAnswer(sim),
+    }];
   },
   "GET /__sim/state": (sim) => [200, sim.state()],
   "GET /__sim/config": (sim) => [200, sim.config()],
@@ -48,9 +51,10 @@ const HANDLERS = {
     sim.ratelimit.configure(null, Date.now());
     return [200, { ok: true }];
   },
+  "GET /__sim/settings": (sim) => [200, settingsAnswer(sim)],
   "POST /__sim/settings": (sim, body) => {
-    Object.assign(sim.tenant.settings, pickSettings(body));
-    return [200, { ok: true, settings: sim.tenant.settings }];
+    sim.applySettings(settingsOf(body));
+    return [200, { ok: true, ...settingsAnswer(sim) }];
   },
   "POST /__sim/users/guest": (sim, body) => {
     const t = sim.tenant;

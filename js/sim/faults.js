@@ -1,7 +1,32 @@
 // Fault injection rules (POST /__sim/faults). Each rule has its own seeded Rng for `probability`.
+// Kind `respond` overrides the answer with the rule's own status, headers and body (text, or any JSON
+// value); with `commit: true` the real handler runs first (its state changes stay) and only its answer
+// is replaced: a 2xx with an error envelope, a hostile id in a migrate answer, a day-long Retry-After.
 import { Rng } from "./rng.js";
 
-export const FAULT_KINDS = ["429", "429-bare", "500", "503", "latency", "reset", "commit-drop"];
+export const FAULT_KINDS = ["429", "429-bare", "500", "503", "latency", "reset", "commit-drop", "respond"];
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const COMPUTED = new Set(["content-length", "transfer-encoding", "connection"]);
+
+/** `{status, headers, body, commit}` of a `respond` rule, validated; header names lower-cased. */
+function respondSpec(r, where) {
+  const status = r.status ?? 200;
+  if (!(Number.isInteger(status) && status >= 200 && status <= 599)) throw new Error(`${where}.status must be an integer in 200..599`);
+  if (r.commit !== undefined && typeof r.commit !== "boolean") throw new Error(`${where}.commit must be a boolean`);
+  const headers = {};
+  if (r.headers !== undefined) {
+    if (r.headers === null || typeof r.headers !== "object" || Array.isArray(r.headers)) throw new Error(`${where}.headers must be an object`);
+    for (const [name, value] of Object.entries(r.headers)) {
+      const key = name.toLowerCase();
+      if (!TOKEN.test(name)) throw new Error(`${where}.headers: ${JSON.stringify(name)} is not a header name`);
+      if (COMPUTED.has(key)) throw new Error(`${where}.headers.${key} is set by the simulator`);
+      if (typeof value !== "string" && typeof value !== "number") throw new Error(`${where}.headers.${name} must be a string or number`);
+      if (/[\r\n\0]/.test(String(value))) throw new Error(`${where}.headers.${name} must not contain CR, LF or NUL`);
+      headers[key] = String(value);
+    }
+  }
+  return { status, headers, body: r.body === undefined ? null : r.body, commit: r.commit ?? false };
+}
 export const SURFACES = ["jira", "assets", "admin", "confluence"];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"];
 
@@ -28,7 +53,7 @@ export class Faults {
         try { path = new RegExp(r.path); } catch (e) { throw new Error(`${where}.path is not a valid regex: ${e.message}`); }
       }
       return {
-        spec: { ...r }, kind: r.kind, surface: r.surface, method: r.method?.toUpperCase(), path,
+        spec: { ...r }, kind: r.kind, respond: r.kind === "respond" ? respondSpec(r, where) : null, surface: r.surface, method: r.method?.toUpperCase(), path,
         probability: r.probability, remaining: r.count ?? Infinity, retryAfter: r.retryAfter ?? 1,
         latencyMs: r.latencyMs ?? 200, rng: new Rng((Number(seed) >>> 0) + 7919 * (i + 1)),
       };

@@ -1,6 +1,7 @@
 // The Atlassian Cloud simulator: one loopback origin serving every surface portal-migrate touches.
 //
-//   const sim = await startSimulator({ port: 0, seed: 1, email, apiToken, scenario: "demo", quiet: true });
+//   const sim = await startSimulator({ port: 0, seed: 1, email, apiToken, scenario: "demo", quiet: true,
+//                                      profile: "default" | "strict", settings: { hideEmails: true, ... } });
 //   sim.url, sim.port, sim.credentials, sim.config(), sim.state(), await sim.close()
 import http from "node:http";
 import { Simulator, demoConfig } from "./simulator.js";
@@ -8,16 +9,17 @@ import { createHandler } from "./server.js";
 
 export { demoConfig, Simulator };
 export { createTenant, normaliseScenario, DEMO_COMPANIES, TARGET_GROUP } from "./seed.js";
+export { SETTINGS, SETTING_NAMES, PROFILES, preset } from "./profiles.js";
 
 export async function startSimulator({
   port = 0, seed = 1, email = "demo@example.com", apiToken = "demo-token", scenario = "demo", quiet = true,
-  propagationDelayMs, latencyMs, migrateAsGuest,
+  profile = "default", settings: given = {}, propagationDelayMs, latencyMs, migrateAsGuest,
 } = {}) {
-  const settings = {};
+  const settings = { ...given };
   if (propagationDelayMs !== undefined) settings.propagationDelayMs = propagationDelayMs;
   if (latencyMs !== undefined) settings.latencyMs = latencyMs;
   if (migrateAsGuest !== undefined) settings.migrateAsGuest = migrateAsGuest;
-  const sim = new Simulator({ seed, scenario, email, apiToken, settings, quiet });
+  const sim = new Simulator({ seed, scenario, email, apiToken, profile, settings, quiet });
   const server = http.createServer(createHandler(sim));
   await new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -36,8 +38,8 @@ export async function startSimulator({
     config: () => sim.config(),
     state: () => sim.state(),
     reset: (options = {}) => {
-      const { seed: s, scenario: sc, ...rest } = options;
-      sim.reset({ seed: s, scenario: sc, settings: rest });
+      const { seed: s, scenario: sc, profile: p, ...rest } = options;
+      sim.reset({ seed: s, scenario: sc, profile: p, settings: rest });
     },
     simulator: sim,
     close: () => new Promise((resolve) => {

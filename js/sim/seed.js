@@ -1,9 +1,9 @@
 // Tenant generators: the "demo" scenario and generated ones ({companies, customersPerCompany} or
 // {companies, customers}). Every id comes from the tenant's one seeded Rng, so a seed fixes them all.
-import { Tenant } from "./tenant.js";
+import { Tenant, SITE_ADMINS } from "./tenant.js";
 
 export { Rng, SEED_TIME } from "./rng.js";
-import { SEED_TIME } from "./rng.js";
+import { Rng, SEED_TIME } from "./rng.js";
 
 const FIRST = ["Ada", "Alan", "Amara", "Ben", "Carla", "Chen", "Dana", "Diego", "Elena", "Emeka", "Farah", "Felix",
   "Grace", "Hana", "Hugo", "Ines", "Ivan", "Jade", "Jonas", "Kai", "Lara", "Leo", "Maya", "Milan", "Nadia", "Noah",
@@ -23,6 +23,9 @@ const DEMO_OTHER_DOMAIN = { ACME: { 7: "contractor.example" }, GLOBEX: { 2: "gma
 const DEMO_NO_PORTAL_ACCOUNT = { ACME: 12 };
 
 export const TARGET_GROUP = "portal-migrated";
+/** A second admin group of the caller (for myself?expand=groups). Its id comes from its own generator,
+ *  so adding it left every other seeded id unchanged. */
+export const JIRA_ADMINS = "jira-admins";
 
 /** "demo" or a generated scenario, validated; throws Error with a readable message. */
 export function normaliseScenario(scenario) {
@@ -53,17 +56,17 @@ function companiesFor(scenario) {
 }
 
 /** Build a fully seeded tenant. */
-export function createTenant({ seed = 1, scenario = "demo", email, apiToken, settings = {} }) {
+export function createTenant({ seed = 1, scenario = "demo", email, apiToken, profile = "default", settings = {} }) {
   scenario = normaliseScenario(scenario);
-  const t = new Tenant({ seed, scenario, email, apiToken, settings });
+  const t = new Tenant({ seed, scenario, email, apiToken, profile, settings });
   const rng = t.rng;
   const demo = scenario === "demo";
 
   t.admin = t.users.add({ accountId: rng.aaid(), accountType: "atlassian", emailAddress: email, displayName: "Site Admin" });
-  const admins = t.groups.add("site-admins");
+  const admins = t.groups.add(SITE_ADMINS);
   t.groups.add(TARGET_GROUP);
   t.groups.add("confluence-guests");
-  admins.members.add(t.admin.accountId);
+  if (t.settings.callerSiteAdmin) admins.members.add(t.admin.accountId);
   t.assets.seedSchema();
 
   const companies = companiesFor(scenario);
@@ -73,6 +76,7 @@ export function createTenant({ seed = 1, scenario = "demo", email, apiToken, set
     t.companies.push(c.key);
     t.assets.addObject("1", { Name: c.name, Key: c.key, "Confluence Space": c.space }, SEED_TIME);
     t.confluence.addSpace({ key: c.space, name: c.name }, t.admin.accountId);
+    const org = t.organizations.add(c.name);
     for (let i = 0; i < c.customers; i++) {
       const first = rng.pick(FIRST);
       const last = rng.pick(LAST);
@@ -86,6 +90,7 @@ export function createTenant({ seed = 1, scenario = "demo", email, apiToken, set
       let qm = null;
       if (linked) {
         qm = t.users.add({ accountId: rng.qmId(), accountType: "customer", emailAddress, displayName }).accountId;
+        t.organizations.addMember(org, qm);
         if (i === 0 || reporters.length < 3 && i === 1 && companies.length === 1) reporters.push(qm);
       }
       t.assets.addObject("4", {
@@ -101,5 +106,7 @@ export function createTenant({ seed = 1, scenario = "demo", email, apiToken, set
   for (let i = 0; i < 3; i++) {
     t.comments.addIssue({ key: `SUP-${i + 1}`, summary: summaries[i], reporter: reporters[i] ?? t.admin.accountId });
   }
+  const jiraAdmins = t.groups.add(JIRA_ADMINS, new Rng(((Number(seed) >>> 0) ^ 0x5bd1e995) >>> 0).uuid());
+  jiraAdmins.members.add(t.admin.accountId);
   return t;
 }

@@ -1,4 +1,5 @@
-// The HTTP front: routing, surfaces, faults, rate limits, Basic auth and the 501 fallback.
+// The HTTP front: routing, surfaces, faults, rate limits, Basic auth, the 501 fallback, lazy completion
+// of delayed work, and the echoCredentials hostile mode.
 import { SimError, jiraBody, jiraError, resetStamp } from "./http.js";
 import { control } from "./control.js";
 import { routes as tenantRoutes } from "./services/tenant/routes.js";
@@ -8,6 +9,8 @@ import { routes as usersRoutes } from "./services/users/routes.js";
 import { routes as groupsRoutes } from "./services/groups/routes.js";
 import { routes as confluenceRoutes } from "./services/confluence/routes.js";
 import { routes as commentsRoutes } from "./services/comments/routes.js";
+import { routes as organizationsRoutes } from "./services/organizations/routes.js";
+import { receivedCredentials, withCredentials } from "./echo.js";
 
 const MAX_BODY = 16 * 1024 * 1024;
 
@@ -20,8 +23,9 @@ function compile(r) {
   return { ...r, re: new RegExp(`^${src}$`), names };
 }
 
-export const ROUTES = [tenantRoutes, assetsRoutes, customersRoutes, usersRoutes, groupsRoutes, confluenceRoutes, commentsRoutes]
-  .flat().map(compile);
+export const ROUTES = [
+  tenantRoutes, assetsRoutes, customersRoutes, usersRoutes, groupsRoutes, confluenceRoutes, commentsRoutes, organizationsRoutes,
+].flat().map(compile);
 
 export function match(method, path) {
   for (const r of ROUTES) {
@@ -45,6 +49,7 @@ export function surfaceOf(path) {
   return "jira";
 }
 
+/** A JSON body, or a string sent as-is (text/plain unless `headers` say otherwise; `respond` faults). */
 function send(res, status, body, headers = {}) {
   if (res.headersSent || res.destroyed) return;
   if (body === null || body === undefined || status === 204) {
@@ -52,8 +57,10 @@ function send(res, status, body, headers = {}) {
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json;charset=UTF-8", "content-length": Buffer.byteLength(text), ...headers });
+  const raw = typeof body === "string";
+  const text = raw ? body : JSON.stringify(body);
+  const type = raw ? "text/plain;charset=UTF-8" : "application/json;charset=UTF-8";
+  res.writeHead(status, { "content-type": type, ...headers, "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -96,6 +103,7 @@ function tooMany(retryAfter, bare, limit) {
 
 function faultResponse(rule) {
   switch (rule.kind) {
+    case "respond": return [rule.respond.status, rule.respond.body, { ...rule.respond.headers }];
     case "429": return tooMany(rule.retryAfter, false);
     case "429-bare": return tooMany(rule.retryAfter, true);
     case "503": return [503, jiraBody(["Service Unavailable"]), { "retry-after": String(rule.retryAfter) }];
@@ -111,13 +119,20 @@ function jsonOf(text) {
 }
 
 async function handle(sim, req, res) {
+  const url = new URL(req.url, "http://127.0.0.1");
+  const isControl = url.pathname === "/__sim" || url.pathname.startsWith("/__sim/");
+  // Every API answer goes out here; with echoCredentials a 4xx/5xx carries the received credentials.
+  const answer = (status, body, headers) => {
+    if (!isControl && sim.tenant.settings.echoCredentials && status >= 400) body = withCredentials(body, receivedCredentials(req));
+    send(res, status, body, headers);
+  };
   let text;
   try { text = await readBody(req); } catch (e) {
-    if (e instanceof SimError) send(res, e.status, e.body);
+    if (e instanceof SimError) answer(e.status, e.body);
     return;
   }
-  const url = new URL(req.url, "http://127.0.0.1");
-  if (url.pathname === "/__sim" || url.pathname.startsWith("/__sim/")) {
+  sim.settle(Date.now()); // lazy completion of delayed work (asynchronous bulk migrations)
+  if (isControl) {
     const [status, body] = control(sim, req.method, url, text);
     return send(res, status, body);
   }
@@ -128,21 +143,22 @@ async function handle(sim, req, res) {
   const surface = surfaceOf(path);
   const method = req.method;
   let matched;
-  try { matched = match(method, path); } catch (e) { return send(res, e.status, e.body); }
+  try { matched = match(method, path); } catch (e) { return answer(e.status, e.body); }
   sim.count(surface, `${method} ${matched ? matched.route.name : "unmatched"}`);
 
   const { latency, action } = sim.faults.pick(surface, method, path);
   const delay = latency + (t.settings.latencyMs || 0);
   if (delay > 0) await sleep(delay);
   if (action?.kind === "reset") { req.socket.destroy(); return; }
-  if (action && action.kind !== "commit-drop") return send(res, ...faultResponse(action));
+  const afterHandler = action?.kind === "commit-drop" || (action?.kind === "respond" && action.respond.commit);
+  if (action && !afterHandler) return answer(...faultResponse(action));
 
   const limited = sim.ratelimit.take(surface, Date.now());
-  if (limited) return send(res, ...tooMany(limited.retryAfter, limited.bare, limited.limit));
+  if (limited) return answer(...tooMany(limited.retryAfter, limited.bare, limited.limit));
 
-  if (!matched) return send(res, 501, jiraBody([`no simulator route for ${method} ${url.pathname}`]));
+  if (!matched) return answer(501, jiraBody([`no simulator route for ${method} ${url.pathname}`]));
   if (!matched.route.noAuth && !authorised(req, t)) {
-    return send(res, 401, jiraBody(["Client must be authenticated to access this resource."]));
+    return answer(401, jiraBody(["Client must be authenticated to access this resource."]));
   }
   let out;
   try {
@@ -156,7 +172,8 @@ async function handle(sim, req, res) {
     out = { status: e.status, body: e.body, headers: e.headers };
   }
   if (action?.kind === "commit-drop") { req.socket.destroy(); return; }
-  send(res, out.status, out.body, out.headers);
+  if (action?.kind === "respond") return answer(...faultResponse(action));
+  answer(out.status, out.body, out.headers);
 }
 
 /** The node:http request listener for a Simulator. */

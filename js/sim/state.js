@@ -1,4 +1,5 @@
 // The JSON dump behind GET /__sim/state (and sim.state()): plain data for assertions.
+import { overridesOf } from "./profiles.js";
 
 function attributesByName(s, obj) {
   const out = {};
@@ -18,7 +19,9 @@ export function dump(sim) {
     scenario: t.scenario,
     cloudId: t.cloudId,
     workspaceId: s.workspaceId,
+    profile: t.profile,
     settings: { ...t.settings },
+    overrides: overridesOf(t.profile, t.settings),
     companies: [...t.companies],
     users: users.map((u) => ({
       accountId: u.accountId, accountType: u.accountType, emailAddress: u.emailAddress, displayName: u.displayName,
@@ -41,7 +44,9 @@ export function dump(sim) {
       id: c.id, author: c.author, jsdPublic: c.jsdPublic, body: c.body, properties: c.properties ?? null,
       created: new Date(c.created).toISOString(),
     }))])),
+    organizations: t.organizations.all().map((o) => ({ id: o.id, name: o.name, members: [...o.members] })),
     migrations: t.customers.migrations.map((m) => ({ ...m })),
+    pendingMigrations: [...t.customers.pending].map(([qmId, due]) => ({ qmId, due: new Date(due).toISOString() })),
     calls: { bySurface: { ...sim.calls.bySurface }, byRoute: { ...sim.calls.byRoute } },
     faultsInjected: { ...sim.faults.injected },
     rateLimited: { ...sim.ratelimit.limited },

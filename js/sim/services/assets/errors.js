@@ -11,3 +11,6 @@ export const attributeNotOnType = (id, type) =>
   jiraError(400, [`ObjectTypeAttribute with id ${id} does not exist on object type ${type}`]);
 export const badValue = (name, value) => jiraError(400, [`Invalid value "${value}" for attribute ${name}`]);
 export const attributesRequired = () => jiraError(400, ["attributes must be a list"]);
+export const objectTypeIdRequired = () => jiraError(400, [], { objectTypeId: "The object type id is required" });
+export const objectTypeIdMismatch = (id, typeId, given) =>
+  jiraError(400, [], { objectTypeId: `Object ${id} is of object type ${typeId}, not ${given}` });

@@ -3,8 +3,7 @@ import { reply, intParam, boolParam } from "../../http.js";
 import { DEFAULT_TYPES } from "./store.js";
 import * as E from "./errors.js";
 
-export const AQL_DEFAULT_PAGE = 25;
-export const AQL_MAX_PAGE = 100; // assumed cap (§3.2: maximum unknown)
+export const AQL_DEFAULT_PAGE = 25; // inferred from the documented example (§3.2)
 
 function store(tenant, params) {
   const s = tenant.assets;
@@ -74,14 +73,13 @@ export function aql({ tenant, params, query, json }) {
   const s = store(tenant, params);
   const matched = s.query(json()?.qlQuery);
   const startAt = intParam(query, "startAt", 0, 0);
-  const maxResults = intParam(query, "maxResults", AQL_DEFAULT_PAGE, 1, AQL_MAX_PAGE);
+  const requested = intParam(query, "maxResults", AQL_DEFAULT_PAGE, 1);
   const include = boolParam(query, "includeAttributes", true);
-  const page = matched.slice(startAt, startAt + maxResults);
-  const isLast = startAt + page.length >= matched.length;
-  const typeIds = [...new Set(page.map((o) => o.typeId))];
+  const { values, ...paging } = s.page(matched, startAt, requested);
+  const typeIds = [...new Set(values.map((o) => o.typeId))];
   return reply(200, {
-    startAt, maxResults, total: matched.length, isLast, last: isLast,
-    values: page.map((o) => objectJson(tenant, o, include)),
+    ...paging,
+    values: values.map((o) => objectJson(tenant, o, include)),
     objectTypeAttributes: typeIds.flatMap((id) => s.types.get(id).attributes.map((d) => attrDefJson(tenant, d))),
   });
 }
@@ -95,7 +93,8 @@ export function getObject({ tenant, params }) {
 }
 
 export function updateObject({ tenant, params, json }) {
-  const obj = store(tenant, params).update(params.id, json()?.attributes);
+  const body = json();
+  const obj = store(tenant, params).update(params.id, body?.attributes, body?.objectTypeId);
   return reply(200, objectJson(tenant, obj));
 }
 

@@ -174,9 +174,35 @@ export class AssetsStore {
     return out;
   }
 
-  /** PUT /object/{id}: only the listed attributes change; validated before anything is applied. */
-  update(id, attributes) {
+  /**
+   * One page of AQL results under the tenant's paging rules (§3.2 doc example, §13). At most
+   * `aqlPageCap` values come back whatever was asked; `startAt` is an offset. The answer reports the
+   * page size used, or with `aqlEchoRequestedMax` the size requested (the "echo" reading); `isLast`
+   * (and `last`) are booleans, or with `aqlIsLastString` the strings "true"/"false" as in the
+   * documented example; `total` is left out with `aqlTotal: "absent"` (JIRAJS models no total).
+   */
+  page(matched, startAt, requested) {
+    const s = this.t.settings;
+    const size = Math.min(requested, s.aqlPageCap);
+    const values = matched.slice(startAt, startAt + size);
+    const last = startAt + values.length >= matched.length;
+    const flag = s.aqlIsLastString ? String(last) : last;
+    const out = { startAt, maxResults: s.aqlEchoRequestedMax ? requested : size };
+    if (s.aqlTotal === "present") out.total = matched.length;
+    return { ...out, isLast: flag, last: flag, values };
+  }
+
+  /**
+   * PUT /object/{id}: only the listed attributes change; validated before anything is applied. With
+   * `objectTypeIdRequired` (§14: public clients and Atlassian's object template send it) a missing
+   * `objectTypeId` or one that is not the object's type is a 400 (messages assumed).
+   */
+  update(id, attributes, objectTypeId) {
     const obj = this.get(id);
+    if (this.t.settings.objectTypeIdRequired) {
+      if (objectTypeId === undefined || objectTypeId === null || objectTypeId === "") throw E.objectTypeIdRequired();
+      if (String(objectTypeId) !== obj.typeId) throw E.objectTypeIdMismatch(obj.id, obj.typeId, objectTypeId);
+    }
     if (!Array.isArray(attributes)) throw E.attributesRequired();
     const type = this.types.get(obj.typeId);
     const changes = attributes.map((a) => {

@@ -5,7 +5,7 @@ import { userJson } from "../users/handlers.js";
 function personJson(tenant, accountId) {
   const u = tenant.users.get(accountId);
   if (!u) return null;
-  const { locale, ...rest } = userJson(u, tenant.baseUrl);
+  const { locale, ...rest } = userJson(u, tenant);
   return rest;
 }
 

@@ -3,6 +3,27 @@
 import * as E from "./errors.js";
 import { SEED_TIME } from "../../rng.js";
 
+/** Jira comment bodies are limited to 32,767 characters (§14 [doc/KB]; every profile). */
+export const COMMENT_MAX_CHARS = 32767;
+
+/**
+ * The characters a comment counts against the limit: the `text` of every ADF `text` node, summed, in
+ * UTF-16 code units (JavaScript `length`, the same unit as Java's `String.length()`). Marks, attributes,
+ * hard breaks and the JSON around them do not count. Walks iteratively (a hostile deep document cannot
+ * exhaust the stack).
+ */
+export function adfTextLength(doc) {
+  let n = 0;
+  const stack = [doc];
+  while (stack.length) {
+    const node = stack.pop();
+    if (!node || typeof node !== "object") continue;
+    if (node.type === "text" && typeof node.text === "string") n += node.text.length;
+    if (Array.isArray(node.content)) for (const c of node.content) stack.push(c);
+  }
+  return n;
+}
+
 export class CommentsStore {
   constructor(tenant) {
     this.t = tenant;
@@ -28,6 +49,7 @@ export class CommentsStore {
     const issue = this.issue(keyOrId);
     if (body === undefined || body === null || body === "") throw E.bodyRequired();
     if (typeof body !== "object" || body.type !== "doc" || !Array.isArray(body.content)) throw E.bodyNotAdf();
+    if (adfTextLength(body) > COMMENT_MAX_CHARS) throw E.tooLong(COMMENT_MAX_CHARS);
     if (properties !== undefined && (!Array.isArray(properties) || properties.some((p) => typeof p?.key !== "string"))) {
       throw E.badProperties();
     }

@@ -9,9 +9,9 @@ function checkSite(tenant, params) {
 export function listLocalCustomers({ tenant, params, query }) {
   checkSite(tenant, params);
   const active = (query.get("active-filter") ?? "active").toLowerCase() !== "inactive";
-  const start = intParam(query, "start-index", 0, 0);
-  const max = intParam(query, "max-results", 50, 0);
-  const localCustomers = tenant.customers.list({ active, start, max }).map((u) => ({
+  const startIndex = intParam(query, "start-index", 0, 0);
+  const maxResults = intParam(query, "max-results", 50, 0);
+  const localCustomers = tenant.customers.page({ active, startIndex, maxResults }).map((u) => ({
     username: u.accountId, emailAddress: u.emailAddress, displayName: u.displayName, active: u.active,
   }));
   return reply(200, { localCustomers });
@@ -22,12 +22,14 @@ function migrated(u) {
 }
 
 export function migrateCustomer({ tenant, params }) {
+  tenant.customers.checkSingleRoute();
   checkSite(tenant, params);
   return migrated(tenant.customers.migrate(params.accountId));
 }
 
 /** Older site-host form: `?username=`. */
 export function migrateCustomerLegacy({ tenant, params, query }) {
+  tenant.customers.checkSingleRoute();
   checkSite(tenant, params);
   const id = query.get("username");
   if (!id) throw E.usernameRequired();

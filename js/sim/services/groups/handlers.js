@@ -5,8 +5,8 @@ import { userJson } from "../users/handlers.js";
 const ref = (query) => ({ groupId: query.get("groupId"), groupname: query.get("groupname") ?? query.get("groupName") });
 const groupSelf = (base, g) => `${base}/rest/api/3/group?groupId=${encodeURIComponent(g.groupId)}`;
 
-export function addGroupMember({ tenant, query, json }) {
-  const g = tenant.groups.addMember(ref(query), json()?.accountId);
+export function addGroupMember({ tenant, query, json, caller }) {
+  const g = tenant.groups.addMember(ref(query), json()?.accountId, caller.accountId);
   return reply(201, {
     name: g.name, groupId: g.groupId, self: groupSelf(tenant.baseUrl, g),
     users: { size: g.members.size, items: [], "max-results": 50, "start-index": 0, "end-index": 0 },
@@ -25,7 +25,7 @@ export function groupMembers({ tenant, query, url }) {
   const maxResults = intParam(query, "maxResults", 50, 1, 50);
   const all = tenant.groups.members(g, boolParam(query, "includeInactiveUsers", false));
   const values = all.slice(startAt, startAt + maxResults).map((u) => {
-    const { locale, ...rest } = userJson(u, tenant.baseUrl);
+    const { locale, ...rest } = userJson(u, tenant);
     return rest;
   });
   const isLast = startAt + values.length >= all.length;

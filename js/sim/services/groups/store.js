@@ -1,5 +1,5 @@
-// Jira groups and memberships. Rule order on add: user exists (and has propagated) → group exists →
-// not already a member.
+// Jira groups and memberships. Rule order on add: caller is a site admin (403) → params → user exists
+// (and has propagated) → group exists → not already a member.
 import * as E from "./errors.js";
 
 export class GroupsStore {
@@ -9,8 +9,8 @@ export class GroupsStore {
     this.byName = new Map(); // lower-case name -> group
   }
 
-  add(name) {
-    const g = { groupId: this.t.rng.uuid(), name, members: new Set() };
+  add(name, groupId = this.t.rng.uuid()) {
+    const g = { groupId, name, members: new Set() };
     this.byId.set(g.groupId, g);
     this.byName.set(name.toLowerCase(), g);
     return g;
@@ -24,7 +24,14 @@ export class GroupsStore {
     return g;
   }
 
-  addMember(ref, accountId) {
+  /** Membership of site-admins (§4.5, §14: group member add needs site admin). */
+  isSiteAdmin(accountId) {
+    return Boolean(this.byName.get("site-admins")?.members.has(accountId));
+  }
+
+  /** `caller`: the account making the request; a caller that is not a site admin gets 403 first. */
+  addMember(ref, accountId, caller = null) {
+    if (caller && !this.isSiteAdmin(caller)) throw E.notSiteAdmin();
     if (!ref.groupId && !ref.groupname) throw E.groupRequired();
     if (!accountId || typeof accountId !== "string") throw E.accountIdRequired();
     const u = this.t.users.get(accountId);

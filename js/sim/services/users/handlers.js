@@ -7,19 +7,35 @@ export function avatarUrls(base, id) {
   return { "48x48": `${u}?s=48`, "24x24": `${u}?s=24`, "16x16": `${u}?s=16`, "32x32": `${u}?s=32` };
 }
 
-/** The `User` shape (also used for reporters, comment authors and group members). */
-export function userJson(u, base) {
-  return {
+/** The `User` shape (also used for reporters, comment authors and group members). `emailAddress` is
+ *  left out when hidden by profile visibility (see UsersStore.view). */
+export function userJson(u, tenant, { own = false } = {}) {
+  const base = tenant.baseUrl;
+  const view = tenant.users.view(u, { own });
+  const out = {
     self: `${base}/rest/api/3/user?accountId=${encodeURIComponent(u.accountId)}`,
     accountId: u.accountId,
     accountType: u.accountType,
-    emailAddress: u.emailAddress,
+  };
+  if (view.emailAddress !== undefined) out.emailAddress = view.emailAddress;
+  return Object.assign(out, {
     avatarUrls: avatarUrls(base, u.accountId),
-    displayName: u.displayName,
+    displayName: view.displayName,
     active: u.active,
     timeZone: u.timeZone,
     locale: u.locale,
-  };
+  });
+}
+
+const expands = (query) => (query.get("expand") ?? "").split(",").map((e) => e.trim());
+
+/** `groups` (SimpleListWrapperGroupName, doc): items `{name, groupId, self}` only when expanded. */
+function groupsJson(tenant, accountId, expanded) {
+  const groups = tenant.groups.groupsOf(accountId);
+  const items = !expanded ? [] : groups.map((g) => ({
+    name: g.name, groupId: g.groupId, self: `${tenant.baseUrl}/rest/api/3/group?groupId=${encodeURIComponent(g.groupId)}`,
+  }));
+  return { size: groups.length, items };
 }
 
 export function getUser({ tenant, query }) {
@@ -27,10 +43,9 @@ export function getUser({ tenant, query }) {
   if (!id) throw E.accountIdRequired();
   const u = tenant.users.get(id);
   if (!u) throw E.userNotFound();
-  const groups = tenant.groups.groupsOf(id);
   return reply(200, {
-    ...userJson(u, tenant.baseUrl),
-    groups: { size: groups.length, items: [] },
+    ...userJson(u, tenant),
+    groups: groupsJson(tenant, id, expands(query).includes("groups")),
     applicationRoles: { size: 0, items: [] },
     expand: "groups,applicationRoles",
   });
@@ -50,18 +65,17 @@ export function searchUsers({ tenant, query }) {
   } else {
     found = tenant.users.search(q);
   }
-  return reply(200, found.slice(startAt, startAt + maxResults).map((u) => userJson(u, tenant.baseUrl)));
+  return reply(200, found.slice(startAt, startAt + maxResults).map((u) => userJson(u, tenant)));
 }
 
 export function bulkUsers({ tenant, query, url }) {
   const ids = query.getAll("accountId");
   if (ids.length === 0) throw E.accountIdRequired();
   const startAt = intParam(query, "startAt", 0, 0);
-  const maxResults = intParam(query, "maxResults", 10, 1, 200);
-  const users = ids.map((id) => tenant.users.get(id)).filter(Boolean);
-  const values = users.slice(startAt, startAt + maxResults).map((u) => userJson(u, tenant.baseUrl));
-  const isLast = startAt + values.length >= users.length;
-  const body = { self: `${tenant.baseUrl}${url}`, maxResults, startAt, total: users.length, isLast, values };
+  const page = tenant.users.bulk(ids, startAt, intParam(query, "maxResults", 10, 1));
+  const values = page.values.map((u) => userJson(u, tenant));
+  const { isLast, maxResults } = page;
+  const body = { self: `${tenant.baseUrl}${url}`, maxResults, startAt, total: page.users.length, isLast, values };
   if (!isLast) {
     const next = new URLSearchParams(query);
     next.set("startAt", String(startAt + values.length));
@@ -70,9 +84,15 @@ export function bulkUsers({ tenant, query, url }) {
   return reply(200, body);
 }
 
-/** `GET /rest/api/3/myself`: the caller (documented). */
-export function myself({ tenant, caller }) {
-  return reply(200, userJson(caller, tenant.baseUrl));
+/** `GET /rest/api/3/myself[?expand=groups,applicationRoles]`: the caller (documented). Without an
+ *  expand the body is the plain `User`; `expand=groups` adds `groups {size, items:[{name, groupId, self}]}`. */
+export function myself({ tenant, caller, query }) {
+  const body = userJson(caller, tenant, { own: true });
+  const wanted = expands(query);
+  if (wanted.includes("groups")) body.groups = groupsJson(tenant, caller.accountId, true);
+  if (wanted.includes("applicationRoles")) body.applicationRoles = { size: 0, items: [] };
+  if (wanted.includes("groups") || wanted.includes("applicationRoles")) body.expand = "groups,applicationRoles";
+  return reply(200, body);
 }
 
 /** `GET /rest/api/3/mypermissions?permissions=A,B` (documented): the caller's global permissions.

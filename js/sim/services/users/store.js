@@ -42,20 +42,50 @@ export class UsersStore {
     return now >= u.visibleAt;
   }
 
-  /** `user/search`: prefix of displayName (or of a word in it) or of emailAddress; active users only; max 1000 matches. */
+  /**
+   * What others see of a user's email and name. With `hideEmails` (profile visibility, §4.1, §14):
+   * an Atlassian account's `emailAddress` is absent (undefined); a portal-only customer answers
+   * `emailAddress: ""` and its email as `displayName` (the form seen in a public fixture, §4.1). The
+   * caller (the seeded admin) always sees its own email.
+   */
+  view(u, { own = false } = {}) {
+    if (!this.t.settings.hideEmails || own || u.accountId === this.t.admin?.accountId) return { emailAddress: u.emailAddress, displayName: u.displayName };
+    if (u.accountType === "customer") return { emailAddress: "", displayName: u.emailAddress ?? u.displayName };
+    return { emailAddress: undefined, displayName: u.displayName };
+  }
+
+  /**
+   * `user/search`: prefix of displayName (or of a word in it) or of emailAddress; active users only; max
+   * 1000 matches. With `hideEmails` an email matches only exactly (an exact-email query still finds a
+   * user whose email is hidden, §14 [doc]); the name matched is the visible one.
+   */
   search(query) {
     const q = query.toLowerCase();
+    const hidden = this.t.settings.hideEmails;
     const out = [];
     for (const u of this.byId.values()) {
       if (!u.active) continue;
-      const name = (u.displayName ?? "").toLowerCase();
+      const name = (hidden ? this.view(u).displayName ?? "" : u.displayName ?? "").toLowerCase();
       const email = (u.emailAddress ?? "").toLowerCase();
-      if (name.startsWith(q) || email.startsWith(q) || name.split(/\s+/).some((w) => w.startsWith(q))) {
+      const byEmail = hidden ? email !== "" && email === q : email.startsWith(q);
+      if (name.startsWith(q) || byEmail || name.split(/\s+/).some((w) => w.startsWith(q))) {
         out.push(u);
         if (out.length >= 1000) break;
       }
     }
     return out;
+  }
+
+  /**
+   * `user/bulk` (§4.3): the users behind `ids` that exist, in the order asked; one page of at most
+   * `userBulkPageCap` (assumed maximum 200 per page by default; the documented default page is 10).
+   * The answer reports the page size actually used.
+   */
+  bulk(ids, startAt, maxResults) {
+    const size = Math.min(maxResults, this.t.settings.userBulkPageCap);
+    const users = ids.map((id) => this.get(id)).filter(Boolean);
+    const values = users.slice(startAt, startAt + size);
+    return { users, values, maxResults: size, isLast: startAt + values.length >= users.length };
   }
 
   /** Control plane: make a user a Confluence guest with an assigned space (or none). */
