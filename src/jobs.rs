@@ -115,6 +115,22 @@ pub struct JobSummary {
     pub finished: bool,
 }
 
+impl From<JobRecord> for JobSummary {
+    fn from(j: JobRecord) -> Self {
+        JobSummary {
+            job_id: j.job_id,
+            request: j.request,
+            started_ms: j.started_ms,
+            finished: j.finished,
+        }
+    }
+}
+
+/// One job of a journal.
+pub async fn get(records: &Records<'_>, id: &JobId) -> Result<Option<JobSummary>> {
+    Ok(records.job(id).await?.map(JobSummary::from))
+}
+
 /// The jobs of a journal, oldest first; only the unfinished ones when asked.
 pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<JobSummary>> {
     let rows = records
@@ -129,12 +145,7 @@ pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<Jo
         // A record that is not a job (or unreadable) is the run's to report, not the listing's.
         .filter_map(|(_, v)| serde_json::from_str::<JobRecord>(&v).ok())
         .filter(|j| j.request.is_object() && !(unfinished_only && j.finished))
-        .map(|j| JobSummary {
-            job_id: j.job_id,
-            request: j.request,
-            started_ms: j.started_ms,
-            finished: j.finished,
-        })
+        .map(JobSummary::from)
         .collect();
     jobs.sort_by_key(|j| j.started_ms);
     Ok(jobs)

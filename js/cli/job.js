@@ -18,15 +18,9 @@ export async function runJob(request, config, host, { progress, quiet = false, s
   return result;
 }
 
-/** Jobs the journal holds that never finished (oldest first). Unreadable records are the core's to report. */
-export async function unfinishedJobs(journal) {
-  const jobs = [];
-  for (const [, text] of await journal.list("job/")) {
-    let job;
-    try { job = JSON.parse(text); } catch { continue; }
-    if (job && job.finished === false && job.request && typeof job.request === "object") jobs.push(job);
-  }
-  return jobs.sort((a, b) => (a.startedMs ?? 0) - (b.startedMs ?? 0));
+/** Jobs the journal holds that never finished (oldest first), as the core reads them. */
+export function unfinishedJobs(journal) {
+  return core.listJobs(journal, { unfinished: true });
 }
 
 /** Whether a stored job is the job `request` would run: the core names jobs (`jobId` export). */

@@ -18,7 +18,10 @@
 //   aborts, that message goes into the error.
 
 const SKIP = new Set(["default", "initSync"]);
-const EXPECTED = ["migrate", "validateConfig", "version", "doctor", "reportCsv", "jobId"];
+const EXPECTED = [
+  "migrate", "validateConfig", "version", "doctor", "reportCsv", "jobId",
+  "planJob", "jobLimits", "retryDelay", "afterChunk", "listJobs", "getJob",
+];
 const live = new Set();
 
 const isClass = (f) => /^class\b/.test(Function.prototype.toString.call(f));

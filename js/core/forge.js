@@ -8,6 +8,9 @@ const core = createApi(glue, () => glue.initSync({ module: Buffer.from(wasmBase6
   processGuard: true,
 });
 
-export const { migrate, validateConfig, version, doctor, reportCsv, jobId } = core.exports;
+export const {
+  migrate, validateConfig, version, doctor, reportCsv, jobId,
+  planJob, jobLimits, retryDelay, afterChunk, listJobs, getJob,
+} = core.exports;
 export const reset = core.reset;
 export default core.exports;

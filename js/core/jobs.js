@@ -2,8 +2,10 @@
 // chunks on the host's queue, and a job record per job that `status` reads back.
 //
 // Host-neutral (no Node or Workers API), shared by the Forge host (js/forge/handlers.js) and the
-// Worker host (js/worker/index.js). Every migration decision stays in the core: this file only picks
-// a deadline, hands the core's continuation to the queue, and stores the core's report.
+// Worker host (js/worker/index.js). Every decision is the core's (planJob: inline or queue;
+// retryDelay: how long a failed chunk waits; afterChunk: continue or stalled; jobLimits: the limits
+// with their defaults; getJob: the core's job record): this file carries the answers out, hands the
+// core's continuation to the queue, and stores the core's report.
 //
 //   const jobs = createJobs({ core, config, host, enqueue, now, limits, log });
 //   await jobs.start(request, { mode: "auto", inlineMs })   → { status, jobId, summary, report?, ... }
@@ -20,22 +22,6 @@
 //   hostjob/{jobId}/customers/0000  customer reports, PART_SIZE per part (Forge KVS values are
 //                                   limited to 240 KiB, so a 1,000-customer report is split)
 
-export const DEFAULT_LIMITS = Object.freeze({
-  /** A request this small (explicit customers plus the issue reporter) runs inline. */
-  inlineMaxCustomers: 5,
-  /** Chunks a job may take before it is marked failed (a runaway guard, not a normal limit). */
-  maxChunks: 500,
-  /** Chunks in a row that left as many customers unfinished as before: then the job fails. */
-  maxStalls: 3,
-  /** Re-queues of one chunk after a retryable failure (429 / 5xx / transport / journal). */
-  maxAttempts: 8,
-  /** First delay after a retryable failure; doubles per attempt, capped at maxDelaySeconds. */
-  retryDelaySeconds: 30,
-  maxDelaySeconds: 900,
-  /** A queued or running job whose record is older than this may be started again. */
-  staleMs: 30 * 60_000,
-});
-
 export const PART_SIZE = 100;
 const RECORD_PREFIX = "hostjob/";
 
@@ -47,21 +33,8 @@ function partKey(jobId, i) {
   return `${RECORD_PREFIX}${jobId}/customers/${String(i).padStart(4, "0")}`;
 }
 
-/**
- * Whether a request is small enough to run inline: only explicit customers and/or the issue's
- * reporter, at most `max` of them. Anything that expands through Assets or the directory
- * (companies, aql, portalCustomers, or no selection at all, which means the config's companies)
- * is big: its size is unknown until the core has collected it.
- */
-export function isSmall(request, max) {
-  if (request.companies?.length || request.aql || request.portalCustomers) return false;
-  const n = (Array.isArray(request.customers) ? request.customers.length : 0)
-    + (request.issueKey && request.reporter !== false ? 1 : 0);
-  return n >= 1 && n <= max;
-}
-
 export function createJobs({ core, config, host, enqueue, now = Date.now, limits = {}, log = () => {} }) {
-  const L = { ...DEFAULT_LIMITS, ...limits };
+  const L = core.jobLimits(limits);
   const journal = host.journal;
 
   async function readRecord(jobId) {
@@ -97,9 +70,7 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
     return core.migrate({ ...request, deadlineMs }, config, host);
   }
 
-  function delayFor(attempt) {
-    return Math.min(L.maxDelaySeconds, L.retryDelaySeconds * 2 ** Math.max(0, attempt - 1));
-  }
+  const delayFor = (attempt) => core.retryDelay(attempt, L);
 
   /**
    * Starts a job. mode "auto" runs a small request inline for up to inlineMs and a big one with no
@@ -111,7 +82,7 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
    * the whole request to the queue instead (event triggers: the event must not be lost).
    */
   async function start(request, { mode = "auto", inlineMs, onRetryable = "throw" } = {}) {
-    const inline = mode === "inline" || (mode === "auto" && isSmall(request, L.inlineMaxCustomers));
+    const inline = mode === "inline" || (mode === "auto" && core.planJob(request, config, L).inline);
     const budget = inline ? inlineMs : 0;
     let result;
     try {
@@ -177,29 +148,25 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
       return { status: "done", jobId: id, chunks: msg.chunk, summary: result.summary };
     }
     const unfinished = result.report.totals.unfinished;
-    const stalls = msg.unfinished !== undefined && unfinished >= msg.unfinished ? msg.stalls + 1 : 0;
-    if (stalls >= L.maxStalls || msg.chunk >= L.maxChunks) {
-      const error = {
-        code: "STALLED",
-        message: stalls >= L.maxStalls
-          ? `${stalls} chunks in a row finished no customer (${unfinished} left); is the chunk budget shorter than one customer takes?`
-          : `the job took ${msg.chunk} chunks (limit ${L.maxChunks}) and still has ${unfinished} customers left`,
-      };
+    const next = core.afterChunk({ chunk: msg.chunk, stalls: msg.stalls, before: msg.unfinished, unfinished }, L);
+    if (next.next === "fail") {
+      const error = { code: next.code, message: next.message };
       await writeRecord(id, { state: "failed", chunks: msg.chunk, error }, result);
       log("error", "job stalled", { jobId: id, chunks: msg.chunk, unfinished });
       return { status: "failed", jobId: id, error };
     }
+    const { stalls } = next;
     await writeRecord(id, { state: "queued", chunks: msg.chunk, stalls, lastError: null }, result);
     await enqueue({ v: 1, request: result.continuation, chunk: msg.chunk + 1, attempts: 0, stalls, unfinished });
     log("info", "chunk done, continuing", { jobId: id, chunk: msg.chunk, unfinished });
     return { status: "continued", jobId: id, chunk: msg.chunk, unfinished };
   }
 
-  return { start, runChunk, status: (jobId) => readStatus(journal, jobId), limits: L };
+  return { start, runChunk, status: (jobId) => readStatus(core, journal, jobId), limits: L };
 }
 
 /** The job record with its report reassembled, or null when the journal has none. */
-export async function readStatus(journal, jobId) {
+export async function readStatus(core, journal, jobId) {
   const text = await journal.get(recordKey(jobId));
   if (text == null) return null;
   const record = JSON.parse(text);
@@ -208,10 +175,9 @@ export async function readStatus(journal, jobId) {
     const part = await journal.get(partKey(jobId, i));
     if (part != null) customers.push(...JSON.parse(part));
   }
-  const coreJob = await journal.get(`job/${jobId}`);
   let finished = null;
   try {
-    finished = coreJob == null ? null : JSON.parse(coreJob).finished === true;
+    finished = (await core.getJob(journal, jobId))?.finished ?? null;
   } catch { /* the core reports unreadable records itself */ }
   const { parts, ...rest } = record;
   return { ...rest, finished, report: record.report ? { ...record.report, customers } : null };

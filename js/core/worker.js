@@ -6,6 +6,9 @@ import { createApi } from "./api.js";
 
 const core = createApi(glue, () => glue.initSync({ module: wasmModule }));
 
-export const { migrate, validateConfig, version, doctor, reportCsv, jobId } = core.exports;
+export const {
+  migrate, validateConfig, version, doctor, reportCsv, jobId,
+  planJob, jobLimits, retryDelay, afterChunk, listJobs, getJob,
+} = core.exports;
 export const reset = core.reset;
 export default core.exports;

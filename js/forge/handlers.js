@@ -181,7 +181,7 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
         await authenticate({ headers, body: "", secrets });
         const jobId = req?.queryParameters?.jobId?.[0];
         if (!isJobId(jobId)) throw new HttpError(400, "BAD_JOB_ID", "give ?jobId=<job id> (letters, digits, '-' or '_')");
-        const status = await readStatus(journal, jobId);
+        const status = await readStatus(core, journal, jobId);
         if (!status) throw new HttpError(404, "NOT_FOUND", `no job ${jobId}`);
         return respond(200, status);
       }

@@ -7,4 +7,4 @@
 //   ../core/edge.js  caller auth, body limits, error bodies, the credentialed fetch (host-neutral)
 export { createHandlers, statusChange, actionRequest, CONFIG_KEY, TRIGGER_STATUS_KEY, DEFAULT_BUDGETS } from "./handlers.js";
 export { kvsJournal, escapeKey, unescapeKey } from "./journal.js";
-export { createJobs, readStatus, isSmall, DEFAULT_LIMITS } from "../core/jobs.js";
+export { createJobs, readStatus } from "../core/jobs.js";

@@ -195,7 +195,7 @@ async function jobStatus(request, env, jobId) {
   await authenticate({ headers, body: new Uint8Array(0), secrets: secretsOf(env) });
   if (!isJobId(jobId)) throw new HttpError(400, "BAD_JOB_ID", "a job id is 1-64 letters, digits, '-' or '_'");
   const { journal } = setup(env);
-  const status = await readStatus(journal, jobId);
+  const status = await readStatus(core, journal, jobId);
   if (!status) throw new HttpError(404, "NOT_FOUND", `no job ${jobId}`);
   return json(200, status);
 }

@@ -107,15 +107,35 @@ pub fn job_id(request_js: JsValue) -> Result<String, JsValue> {
     Ok(request(&request_js)?.job_id().0)
 }
 
-/// How a host should start `request`: `{jobId, inline}` (inline: small enough to run at once).
+/// How a host should start `request` under `config` (optional): `{jobId, inline, selects}`;
+/// `inline`: small enough to run at once; `selects`: the request (or the config's default
+/// companies) names any customers at all.
 #[wasm_bindgen(js_name = planJob)]
-pub fn plan_job(request_js: JsValue, limits_js: JsValue) -> Result<JsValue, JsValue> {
+pub fn plan_job(request_js: JsValue, config: JsValue, limits_js: JsValue) -> Result<JsValue, JsValue> {
     let r = request(&request_js)?;
     let l = limits(&limits_js)?;
+    let defaults = if config.is_undefined() || config.is_null() {
+        Vec::new()
+    } else {
+        settings(&config)?.config.companies
+    };
     to_js(&serde_json::json!({
         "jobId": r.job_id(),
         "inline": jobs::is_small(&r, l.inline_max_customers),
+        "selects": r.selects_any() || !defaults.is_empty(),
     }))
+}
+
+/// One job of a journal (`{jobId, request, startedMs, finished}`), or null.
+#[wasm_bindgen(js_name = getJob)]
+pub async fn get_job(journal: JsValue, job_id: String) -> Result<JsValue, JsValue> {
+    let j = host::JsJournal::new(journal);
+    let records = Records {
+        journal: &j,
+        read_only: true,
+    };
+    let id = crate::ids::JobId::new(job_id);
+    to_js(&jobs::get(&records, &id).await.map_err(|e| js_error(&e))?)
 }
 
 /// The job limits with defaults filled in.

@@ -10,7 +10,9 @@ import * as core from "../../js/core/forge.js";
 import { startSimulator } from "../../js/sim/index.js";
 import { createHandlers, statusChange, actionRequest, CONFIG_KEY } from "../../js/forge/handlers.js";
 import { escapeKey, unescapeKey, kvsJournal } from "../../js/forge/journal.js";
-import { isSmall, DEFAULT_LIMITS } from "../../js/core/jobs.js";
+// The job limits and the inline rule are the core's (planJob, jobLimits).
+const DEFAULT_LIMITS = core.jobLimits({});
+const isSmall = (request, max) => core.planJob(request, null, { inlineMaxCustomers: max }).inline;
 import { signBody, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/core/edge.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -9,6 +9,7 @@ import { openJournal, defaultJournalPath } from "../journal.js";
 import { runJob, unfinishedJobs, sameJob, writeReports, exitCode, unfinishedLine, onInterrupt } from "../job.js";
 import { createProgress } from "../progress.js";
 import { OUTPUT_OPTIONS, progressMode, deadline } from "../options.js";
+import { planJob } from "../../core/node.js";
 
 const SPEC = {
   ...OUTPUT_OPTIONS,
@@ -80,8 +81,9 @@ export function buildRequest(opts, config) {
   if (opts.concurrency !== undefined) request.concurrency = opts.concurrency;
   const d = deadline(opts);
   if (d !== undefined) request.deadlineMs = d;
-  const hasSource = request.companies || request.customers || request.issueKey || request.aql || request.portalCustomers;
-  if (!hasSource && !(Array.isArray(config.companies) && config.companies.length)) {
+  // The core decides what the request selects (the config's companies when it names none); the
+  // CLI only words the refusal in its own flags.
+  if (!planJob(request, config, {}).selects) {
     throw new UsageError("no customers selected: give --company, --customer, --customers-file, --issue, --aql or --portal-customers (or companies in the config)");
   }
   return request;
