@@ -186,7 +186,7 @@ test("usage errors exit 2 with one line and touch nothing", async () => {
 
   r = await cli(["run", "--config", good, "--frobnicate"]);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, "portal-migrate: unknown option --frobnicate (see portal-migrate --help)\n");
+  assert.equal(r.stderr, "portal-migrate: unknown option --frobnicate (see portal-migrate run --help)\n");
 
   r = await cli(["run", "--config", path.join(dir, "missing.json")]);
   assert.equal(r.code, 2);
