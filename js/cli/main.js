@@ -9,6 +9,7 @@ import { version } from "../core/node.js";
 import { UsageError, EXIT, USAGE_CODES } from "./errors.js";
 import { loadCommand, allSpecs } from "./commands/index.js";
 import { overview, commandHelp } from "./usage.js";
+import { ignoreClosedReaders } from "./output.js";
 
 const HELP = new Set(["--help", "-h"]);
 
@@ -52,4 +53,5 @@ function oneLine(s) {
   return String(s).replace(/\s*\n\s*/g, " ").trim();
 }
 
+ignoreClosedReaders();
 process.exitCode = await main(process.argv.slice(2));

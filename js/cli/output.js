@@ -56,3 +56,16 @@ export function flushed(streams = [process.stdout, process.stderr], { timeoutMs 
   const timeout = new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); });
   return Promise.race([Promise.all(streams.map(one)), timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * A reader that goes away (`portal-migrate run ... | head`) makes writes fail with EPIPE. That must
+ * not crash a job midway or skip its report files: the lost output is dropped quietly and the
+ * command finishes with its own exit code. Any other stream error is still thrown.
+ */
+export function ignoreClosedReaders(streams = [process.stdout, process.stderr]) {
+  for (const s of streams) {
+    s.on("error", (e) => {
+      if (e?.code !== "EPIPE" && e?.code !== "ERR_STREAM_DESTROYED") throw e;
+    });
+  }
+}

@@ -150,6 +150,25 @@ test("--json: a document larger than the pipe buffer arrives whole behind a slow
   assert.match(r.stderr, /^summary: .* planned=1250$/m);
 });
 
+test("a reader that goes away (| head) neither crashes the run nor skips its report files", async () => {
+  const config = writeConfig();
+  const r = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, "run", "--config", config, "--company", "GLOBEX", "--report", "r.json"], {
+      cwd: dir,
+      env: { ...process.env, ATLASSIAN_EMAIL: sim.credentials.email, ATLASSIAN_API_TOKEN: sim.credentials.apiToken, PORTAL_MIGRATE_STATE_DIR: path.join(dir, "state") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy(); // closes the read end: every write to stdout fails with EPIPE
+    let stderr = "";
+    child.stderr.on("data", (d) => { stderr += d; });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "r.json"), "utf8")).totals.migrated, migratedOf("GLOBEX"));
+});
+
 // --- Ctrl-C ------------------------------------------------------------------------------------
 
 test("Ctrl-C: exit 130, the resume hint on stderr (and a JSON document with --json); resume finishes the job", async () => {
