@@ -1,24 +1,31 @@
 // A small argv parser: `--name value`, `--name=value`, repeatable options, boolean flags.
 // Anything unknown is a UsageError (exit 2), never silently ignored.
 import { UsageError } from "./errors.js";
+import { closest } from "./suggest.js";
 
 /**
- * spec: { name: "string" | "list" | "int" | "number" | "bool" }, names without the leading dashes.
+ * spec: { name: type | { type, arg, help, group } }, names without the leading dashes; type is
+ * "string" | "list" | "int" | "number" | "bool". The object form is what commands export (their help
+ * is generated from it, see usage.js); `command` names the command in the error hints.
  * Returns { [camelName]: value, _: positional[] }.
  */
-export function parseArgs(argv, spec, { positional = 0 } = {}) {
+export function parseArgs(argv, spec, { positional = 0, command } = {}) {
   const out = { _: [] };
+  const see = `see portal-migrate ${command ? `${command} ` : ""}--help`;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("--") || arg === "--") {
-      if (out._.length >= positional) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+      if (out._.length >= positional) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}${command ? ` (${see})` : ""}`);
       out._.push(arg);
       continue;
     }
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const type = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (!type) throw new UsageError(`unknown option --${name} (see portal-migrate --help)`);
+    const type = Object.hasOwn(spec, name) ? typeOf(spec[name]) : undefined;
+    if (!type) {
+      const near = closest(name, Object.keys(spec));
+      throw new UsageError(`unknown option --${name}${near ? `; did you mean --${near}?` : ""} (${see})`);
+    }
     const key = camel(name);
     if (type === "bool") {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
@@ -39,6 +46,10 @@ export function parseArgs(argv, spec, { positional = 0 } = {}) {
     else out[key] = value;
   }
   return out;
+}
+
+function typeOf(entry) {
+  return typeof entry === "string" ? entry : entry?.type;
 }
 
 export function camel(name) {

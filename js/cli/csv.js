@@ -1,23 +1,76 @@
-// --customers-file: a CSV with a header. The ids come from the first column named customer, email,
-// accountId or portalAccountId, else from the first column.
+// --customers-file: a UTF-8 CSV (a BOM is fine) with a header. The ids come from the first column
+// named customer, email, accountId or portalAccountId, else from the first column. Any other encoding
+// is refused (exit 2) rather than turned into U+FFFD ids that match nobody.
 import { readFileSync } from "node:fs";
 import { UsageError } from "./errors.js";
 
 const COLUMNS = ["customer", "email", "accountid", "portalaccountid"];
 
 export function readCustomersFile(file) {
-  let text;
+  let bytes;
   try {
-    text = readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (e) {
     throw new UsageError(`cannot read customers file ${file}: ${e.code ?? e.message}`);
   }
-  const rows = parseCsv(text.replace(/^\uFEFF/, "")).filter((r) => r.some((f) => f.trim() !== ""));
+  const rows = parseCsv(decodeUtf8(bytes, file)).filter((r) => r.some((f) => f.trim() !== ""));
   if (rows.length === 0) throw new UsageError(`customers file ${file} is empty (it needs a header line)`);
   const header = rows[0].map((h) => h.trim().toLowerCase());
   const found = COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
   const col = found ?? 0;
   return rows.slice(1).map((r) => (r[col] ?? "").trim()).filter((v) => v !== "");
+}
+
+/** The text of a UTF-8 file without its BOM; a UsageError naming the file and line otherwise. */
+export function decodeUtf8(bytes, file) {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new UsageError(`customers file ${file} is UTF-16, not UTF-8; re-save it as UTF-8 (in Excel: "CSV UTF-8")`);
+  }
+  const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }); // ignoreBOM false: a BOM is dropped
+  try {
+    return fatal.decode(bytes);
+  } catch {
+    // A line break (0x0A) never occurs inside a UTF-8 sequence, so each line can be checked alone.
+    let start = 0;
+    for (let line = 1; ; line++) {
+      const nl = bytes.indexOf(0x0a, start);
+      const end = nl < 0 ? bytes.length : nl;
+      const bad = firstInvalid(bytes.subarray(start, end));
+      if (bad >= 0) {
+        const hex = bytes[start + bad].toString(16).toUpperCase().padStart(2, "0");
+        throw new UsageError(`customers file ${file} is not valid UTF-8: line ${line}, byte ${bad + 1} (0x${hex}); re-save it as UTF-8 (in Excel: "CSV UTF-8"; Latin-1/Windows-1252 files are the usual cause)`);
+      }
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+    throw new UsageError(`customers file ${file} is not valid UTF-8; re-save it as UTF-8`);
+  }
+}
+
+/** Index of the first byte of the first invalid UTF-8 sequence in `bytes`, or -1. */
+function firstInvalid(bytes) {
+  if (decodes(bytes)) return -1;
+  // The longest prefix that is valid except, perhaps, for a sequence cut at its end.
+  let lo = 0, hi = bytes.length + 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (decodes(bytes.subarray(0, mid), { stream: true })) lo = mid;
+    else hi = mid;
+  }
+  if (decodes(bytes.subarray(0, lo))) return lo; // the byte at lo breaks it
+  let p = lo - 1; // else the cut sequence at the end of the prefix: back to its first byte
+  while (p > 0 && bytes[p] >= 0x80 && bytes[p] < 0xc0) p--;
+  return p;
+}
+
+/** Whether `bytes` is valid UTF-8 (with stream: true, a sequence cut at the end is allowed). */
+function decodes(bytes, { stream = false } = {}) {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** RFC 4180 rows: quoted fields may hold commas, doubled quotes and line breaks. */

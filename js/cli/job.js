@@ -1,20 +1,22 @@
 // Running jobs for run/resume/demo: call the core, show progress, print the table and summary, write
-// the report files, and turn the results into an exit code.
+// the report files, describe the result for --json, and turn the results into an exit code.
 import { writeFileSync } from "node:fs";
 import core, { migrate } from "../core/node.js";
 import { EXIT, UsageError } from "./errors.js";
 import { renderTable } from "./table.js";
+import { styleSummary } from "./color.js";
+import { flushed } from "./output.js";
 
-/** Runs one request; prints the table (unless quiet) and the summary line. */
-export async function runJob(request, config, host, { progress, quiet = false, stdout = process.stdout }) {
+/** Runs one request; prints the table (unless quiet) and the summary line to `out` (output.js). */
+export async function runJob(request, config, host, { progress, quiet = false, out }) {
   let result;
   try {
     result = await migrate(request, config, { ...host, progress: (e) => progress.event(e) });
   } finally {
     progress.end();
   }
-  if (!quiet) stdout.write(renderTable(result.report));
-  stdout.write(result.summary + "\n");
+  if (!quiet) out.print(renderTable(result.report));
+  out.print(styleSummary(out.style, result.summary, result.report.totals) + "\n");
   return result;
 }
 
@@ -28,9 +30,12 @@ export function sameJob(job, request) {
   return core.jobId(request) === job.jobId;
 }
 
+/** Writes --report / --report-csv; returns the paths written ({json?, csv?}). */
 export function writeReports(result, { report, reportCsv }) {
-  if (report) write(report, JSON.stringify(result.report, null, 2) + "\n");
-  if (reportCsv) write(reportCsv, core.reportCsv(result.report));
+  const written = {};
+  if (report) { write(report, JSON.stringify(result.report, null, 2) + "\n"); written.json = report; }
+  if (reportCsv) { write(reportCsv, core.reportCsv(result.report)); written.csv = reportCsv; }
+  return written;
 }
 
 function write(file, text) {
@@ -48,17 +53,61 @@ export function exitCode(results) {
   return EXIT.ok;
 }
 
-export function unfinishedLine(result, journalPath) {
-  const left = result.report.totals.unfinished;
-  return `unfinished: ${left} customer${left === 1 ? "" : "s"} left; run: portal-migrate resume --journal ${journalPath}\n`;
+export function resumeCommand(journalPath) {
+  return `portal-migrate resume --journal ${shellWord(journalPath)}`;
 }
 
-/** Ctrl-C: the journal is durable after every put, so stopping anywhere is safe. */
-export function onInterrupt(journalPath) {
-  const stop = (signal) => {
-    process.stderr.write(`\nportal-migrate: interrupted (${signal}); nothing is lost: run: portal-migrate resume --journal ${journalPath}\n`);
+export function unfinishedLine(result, journalPath) {
+  const left = result.report.totals.unfinished;
+  return `unfinished: ${left} customer${left === 1 ? "" : "s"} left; run: ${resumeCommand(journalPath)}\n`;
+}
+
+/** One job in a --json document (run, resume; the same shape suits a job listing). */
+export function jobEntry(result, journalPath) {
+  return {
+    jobId: result.jobId,
+    summary: result.summary,
+    totals: result.report.totals,
+    finished: !result.continuation,
+    resume: result.continuation ? resumeCommand(journalPath) : null,
+  };
+}
+
+/**
+ * The --json document of run and resume: the last job run (the requested one, or an earlier one that
+ * stopped unfinished) at the top, every job run in `jobs`, the report files written, the exit code,
+ * and the last job's full report.
+ */
+export function jobsDocument(command, results, { journalPath, reports = {}, exitCode: code }) {
+  const last = results.at(-1);
+  const top = last ? jobEntry(last, journalPath) : { jobId: null, summary: null, totals: null, finished: true, resume: null };
+  return { command, ...top, journal: journalPath, reports, exitCode: code, jobs: results.map((r) => jobEntry(r, journalPath)), report: last?.report ?? null };
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: the journal is durable after every put, so stopping anywhere is safe.
+ * Says how to resume, lets stdout/stderr drain (bounded), then exits 130. Returns a function that
+ * removes the handlers (once the job is over, a signal needs no advice). A second Ctrl-C while
+ * draining kills the process at once (the handlers are `once`).
+ */
+export function onInterrupt(journalPath, out, command) {
+  const stop = async (signal) => {
+    process.exitCode = EXIT.interrupted;
+    const resume = resumeCommand(journalPath);
+    out.note(`\nportal-migrate: interrupted (${signal}); nothing is lost: run: ${resume}\n`);
+    out.document({ command, interrupted: signal, journal: journalPath, resume, exitCode: EXIT.interrupted });
+    await flushed([out.stdout, out.stderr]);
     process.exit(EXIT.interrupted);
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  return () => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  };
+}
+
+/** A path as one shell word (quoted only when it needs to be). */
+function shellWord(s) {
+  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${String(s).replaceAll("'", `'\\''`)}'`;
 }

@@ -2,51 +2,56 @@
 // portal-migrate: dispatch to a command; every error becomes one line on stderr and an exit code.
 // --optimize-for-size: the CLI waits on the network; V8's default heap growth more than doubled its
 // peak RSS on a 10,000-customer job (bench S3) for a CPU saving it does not need.
+//
+// The exit code is set with process.exitCode and the process ends on its own, once stdout and stderr
+// have drained: process.exit() would drop output still queued for a pipe (see output.js).
 import { version } from "../core/node.js";
 import { UsageError, EXIT, USAGE_CODES } from "./errors.js";
-import { USAGE } from "./commands/help.js";
+import { loadCommand, allSpecs } from "./commands/index.js";
+import { overview, commandHelp } from "./usage.js";
+import { ignoreClosedReaders } from "./output.js";
 
-const COMMANDS = {
-  run: () => import("./commands/run.js").then((m) => m.run),
-  resume: () => import("./commands/resume.js").then((m) => m.resume),
-  sim: () => import("./commands/sim.js").then((m) => m.sim),
-  demo: () => import("./commands/demo.js").then((m) => m.demo),
-  doctor: () => import("./commands/doctor.js").then((m) => m.doctor),
-};
+const HELP = new Set(["--help", "-h"]);
 
-async function main(argv) {
+async function main(argv, { stdout = process.stdout, stderr = process.stderr } = {}) {
   const [command, ...rest] = argv;
-  if (command === undefined) {
-    process.stderr.write(USAGE);
-    return EXIT.usage;
+  let json = false;
+  try {
+    if (command === undefined) {
+      stderr.write(overview(await allSpecs()));
+      return EXIT.usage;
+    }
+    if (HELP.has(command)) {
+      stdout.write(overview(await allSpecs()));
+      return EXIT.ok;
+    }
+    if (command === "--version" || command === "version") {
+      stdout.write(`portal-migrate ${version()}\n`);
+      return EXIT.ok;
+    }
+    const { spec, main: run } = await loadCommand(command);
+    if (rest.some((a) => HELP.has(a))) {
+      stdout.write(commandHelp(spec));
+      return EXIT.ok;
+    }
+    // Decided before parsing, so that even a usage error answers a script in JSON.
+    json = Object.hasOwn(spec.options ?? {}, "json") && rest.includes("--json");
+    return (await run(rest, { stdout, stderr })) ?? EXIT.ok;
+  } catch (e) {
+    const usage = e instanceof UsageError || USAGE_CODES.has(e?.code);
+    const code = typeof e?.code === "string" ? e.code : usage ? "USAGE" : "ERROR";
+    const message = oneLine(e?.message ?? e);
+    stderr.write(usage ? `portal-migrate: ${message}\n` : `portal-migrate: ${code}: ${message}\n`);
+    if (!usage && process.env.PORTAL_MIGRATE_DEBUG) stderr.write(`${e?.stack ?? ""}\n`);
+    const exitCode = usage ? EXIT.usage : EXIT.failed;
+    if (json) stdout.write(JSON.stringify({ error: { code, message }, exitCode }) + "\n");
+    return exitCode;
   }
-  if (command === "help" || command === "--help" || command === "-h" || rest.includes("--help")) {
-    process.stdout.write(USAGE);
-    return EXIT.ok;
-  }
-  if (command === "--version" || command === "version") {
-    process.stdout.write(`portal-migrate ${version()}\n`);
-    return EXIT.ok;
-  }
-  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : null;
-  if (!load) throw new UsageError(`unknown command ${JSON.stringify(command)} (see portal-migrate --help)`);
-  return (await load())(rest);
 }
 
 function oneLine(s) {
   return String(s).replace(/\s*\n\s*/g, " ").trim();
 }
 
-try {
-  const code = await main(process.argv.slice(2));
-  process.exit(code ?? EXIT.ok);
-} catch (e) {
-  if (e instanceof UsageError || USAGE_CODES.has(e?.code)) {
-    process.stderr.write(`portal-migrate: ${oneLine(e.message)}\n`);
-    process.exit(EXIT.usage);
-  }
-  const code = typeof e?.code === "string" ? e.code : "ERROR";
-  process.stderr.write(`portal-migrate: ${code}: ${oneLine(e?.message ?? e)}\n`);
-  if (process.env.PORTAL_MIGRATE_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
-  process.exit(EXIT.failed);
-}
+ignoreClosedReaders();
+process.exitCode = await main(process.argv.slice(2));

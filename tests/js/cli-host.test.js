@@ -117,6 +117,27 @@ test("customers file: the first known column wins, else the first column; blank 
   assert.throws(() => readCustomersFile(path.join(dir, "none.csv")), { name: "UsageError", message: /cannot read customers file .*none\.csv: ENOENT/ });
 });
 
+test("customers file: invalid UTF-8 (Latin-1, UTF-16) is a usage error naming the file, line and byte; a BOM is fine", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pm-csv-"));
+  const f = path.join(dir, "latin1.csv");
+  // "René" and "Zoë" as Latin-1 (0xE9, 0xEB): what Excel's plain "CSV" saves on Windows.
+  fs.writeFileSync(f, Buffer.concat([Buffer.from("name,email\r\nAnn,a@x.example\r\nRen"), Buffer.from([0xe9]), Buffer.from(",r@x.example\r\nZo"), Buffer.from([0xeb]), Buffer.from(",z@x.example\r\n")]));
+  assert.throws(() => readCustomersFile(f), {
+    name: "UsageError",
+    message: `customers file ${f} is not valid UTF-8: line 3, byte 4 (0xE9); re-save it as UTF-8 (in Excel: "CSV UTF-8"; Latin-1/Windows-1252 files are the usual cause)`,
+  });
+  // A sequence cut by the end of the file, and one broken by its next byte, are found too.
+  fs.writeFileSync(f, Buffer.concat([Buffer.from("email\nok@x.example\n"), Buffer.from([0xc3])]));
+  assert.throws(() => readCustomersFile(f), { message: /: line 3, byte 1 \(0xC3\)/ });
+  fs.writeFileSync(f, Buffer.concat([Buffer.from("email\na"), Buffer.from([0xe2, 0x82]), Buffer.from("@x.example\n")]));
+  assert.throws(() => readCustomersFile(f), { message: /: line 2, byte 2 \(0xE2\)/ });
+  fs.writeFileSync(f, Buffer.from("\uFEFFemail\na@x.example\n", "utf16le"));
+  assert.throws(() => readCustomersFile(f), { message: `customers file ${f} is UTF-16, not UTF-8; re-save it as UTF-8 (in Excel: "CSV UTF-8")` });
+  // Valid UTF-8 with a BOM and non-ASCII ids decodes unchanged.
+  fs.writeFileSync(f, "\uFEFFemail\nrené@x.example\nzoë@x.example\n");
+  assert.deepEqual(readCustomersFile(f), ["rené@x.example", "zoë@x.example"]);
+});
+
 test("arguments: repeatable lists, =values, numbers; unknown or valueless options are usage errors", () => {
   const spec = { company: "list", "dry-run": "bool", concurrency: "int", "max-duration": "number", config: "string" };
   assert.deepEqual(parseArgs(["--company", "A", "--company=B", "--dry-run", "--concurrency", "8", "--max-duration=1.5", "--config", "c.json"], spec),

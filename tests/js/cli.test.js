@@ -186,7 +186,7 @@ test("usage errors exit 2 with one line and touch nothing", async () => {
 
   r = await cli(["run", "--config", good, "--frobnicate"]);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, "portal-migrate: unknown option --frobnicate (see portal-migrate --help)\n");
+  assert.equal(r.stderr, "portal-migrate: unknown option --frobnicate (see portal-migrate run --help)\n");
 
   r = await cli(["run", "--config", path.join(dir, "missing.json")]);
   assert.equal(r.code, 2);
@@ -228,6 +228,17 @@ test("--customers-file takes the email column (quoted fields, blank lines) and m
   assert.deepEqual(summaryOf(r.stdout), { migrated: 3, alreadyMigrated: 0, failed: 0, skipped: 0 });
   assert.deepEqual(sim.state().migrations.map((m) => m.email).sort(), picked.map((c) => c.email).sort());
   assertMigrated(picked);
+});
+
+test("a Latin-1 customers file is refused (exit 2) with the file and line, before any request", async () => {
+  const [c] = portalCustomers(["GLOBEX"]);
+  fs.writeFileSync(at("latin1.csv"), Buffer.concat([Buffer.from(`email,name\n${c.email},Ren`), Buffer.from([0xe9]), Buffer.from("\n")]));
+  const r = await cli(["run", "--config", writeConfig(), "--customers-file", "latin1.csv"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^portal-migrate: customers file latin1\.csv is not valid UTF-8: line 2, byte \d+ \(0xE9\); re-save it as UTF-8/);
+  assert.equal(r.stderr.split("\n").length, 2, "one line");
+  assert.deepEqual(sim.state().calls.bySurface, {}, "no request may reach Atlassian");
 });
 
 test("--max-duration 0 leaves the job unfinished (exit 3); resume --journal finishes it without --config", async () => {

@@ -6,64 +6,82 @@ import { readCustomersFile } from "../csv.js";
 import { UsageError, EXIT } from "../errors.js";
 import { realHost } from "../host.js";
 import { openJournal, defaultJournalPath } from "../journal.js";
-import { runJob, unfinishedJobs, sameJob, writeReports, exitCode, unfinishedLine, onInterrupt } from "../job.js";
+import { runJob, unfinishedJobs, sameJob, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument } from "../job.js";
+import { createOutput } from "../output.js";
 import { createProgress } from "../progress.js";
 import { OUTPUT_OPTIONS, progressMode, deadline } from "../options.js";
 import { planJob } from "../../core/node.js";
 
-const SPEC = {
-  ...OUTPUT_OPTIONS,
-  company: "list",
-  customer: "list",
-  "customers-file": "list",
-  issue: "string",
-  aql: "string",
-  "portal-customers": "bool",
-  "email-domain": "string",
-  "dry-run": "bool",
-  "job-id": "string",
+export const spec = {
+  name: "run",
+  summary: "migrate the selected customers",
+  usage: "--config FILE [sources] [options]",
+  about: "Migrates the selected customers, then writes each new account id back to Assets, adds the groups and grants the company's Confluence space. Any other unfinished job in the journal is finished first; a re-run never migrates anyone twice.",
+  groups: { sources: `sources (repeatable; without any, the config's "companies")` },
+  options: {
+    ...OUTPUT_OPTIONS,
+    company: { type: "list", arg: "KEY", group: "sources", help: "customers of a company (Assets customerQuery)" },
+    customer: { type: "list", arg: "ID_OR_EMAIL", group: "sources", help: "a portal account id (qm:...), account id or email" },
+    "customers-file": { type: "list", arg: "CSV", group: "sources", help: "ids from a UTF-8 CSV column customer, email, accountId or portalAccountId (else the first column); the first line is the header" },
+    issue: { type: "string", arg: "KEY", group: "sources", help: "the issue's reporter; the issue gets a summary comment" },
+    aql: { type: "string", arg: "QUERY", group: "sources", help: "customer objects selected by an AQL query" },
+    "portal-customers": { type: "bool", group: "sources", help: "every portal-only customer (optionally of one --email-domain)" },
+    "email-domain": { type: "string", arg: "D", group: "sources", help: "with --portal-customers: only this email domain" },
+    "dry-run": { type: "bool", help: "report what would happen; writes nothing" },
+    "job-id": { type: "string", arg: "ID", help: "name the job (default: derived from the request)" },
+  },
+  exits: [[0, "done"], [1, "a customer failed"], [2, "bad usage, config or secrets"], [3, "unfinished (resume it)"], [130, "interrupted (resume it)"]],
+  examples: [
+    "portal-migrate run --config portal-migrate.json --company ACME --dry-run --report plan.json",
+    "portal-migrate run --config portal-migrate.json --customers-file list.csv --json > result.json",
+  ],
 };
 
 export async function run(argv, { stdout = process.stdout, stderr = process.stderr } = {}) {
-  const opts = parseArgs(argv, SPEC);
-  if (!opts.config) throw new UsageError("run needs --config FILE");
+  const opts = parseArgs(argv, spec.options, { command: "run" });
+  if (!opts.config) throw new UsageError("run needs --config FILE (see portal-migrate run --help)");
   const config = readConfigFile(opts.config);
   const urls = checkConfig(config);
   const request = buildRequest(opts, config);
   const mode = progressMode(opts);
   const credentials = secretsFromEnv();
+  const out = createOutput({ json: opts.json, noColor: opts.noColor, stdout, stderr });
 
   const journalPath = opts.journal ?? defaultJournalPath(urls.siteUrl);
   const journal = openJournal(journalPath, { readOnly: request.dryRun === true });
+  const results = [];
+  let reports = {};
+  let code;
+  const stopWatching = onInterrupt(journalPath, out, "run");
   try {
-    onInterrupt(journalPath);
     const host = realHost({ urls, credentials, journal });
-    const progress = createProgress(mode, stderr);
-    const out = { progress, quiet: opts.quiet, stdout };
+    const jobOut = { progress: createProgress(mode, stderr), quiet: opts.quiet, out };
     if (!request.dryRun) await rememberConfig(journal, config);
 
     // A dry run only reads, so it finishes nobody's job.
     const earlier = request.dryRun ? [] : (await unfinishedJobs(journal)).filter((j) => !sameJob(j, request));
-    const results = [];
     for (const job of earlier) {
-      stderr.write(`resuming unfinished job ${job.jobId} first\n`);
+      out.note(`resuming unfinished job ${job.jobId} first\n`);
       const earlierRequest = { ...job.request };
       if (request.deadlineMs !== undefined) earlierRequest.deadlineMs = request.deadlineMs;
-      const r = await runJob(earlierRequest, config, host, out);
+      const r = await runJob(earlierRequest, config, host, jobOut);
       results.push(r);
-      if (r.continuation) {
-        stdout.write(unfinishedLine(r, journal.path));
-        return EXIT.unfinished;
-      }
+      if (r.continuation) break;
     }
-    const result = await runJob(request, config, host, out);
-    results.push(result);
-    writeReports(result, opts);
-    if (result.continuation) stdout.write(unfinishedLine(result, journal.path));
-    return exitCode(results);
+    if (!results.at(-1)?.continuation) {
+      const result = await runJob(request, config, host, jobOut);
+      results.push(result);
+      reports = writeReports(result, opts);
+    }
+    const last = results.at(-1);
+    if (last.continuation) out.print(out.style.yellow(unfinishedLine(last, journal.path)));
+    code = exitCode(results);
   } finally {
+    stopWatching();
     journal.close();
   }
+  out.document(jobsDocument("run", results, { journalPath, reports, exitCode: code }));
+  return code;
 }
 
 export function buildRequest(opts, config) {
