@@ -45,6 +45,16 @@ impl fmt::Display for Surface {
     }
 }
 
+/// How a request may be repeated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryClass {
+    /// Reads, idempotent writes, and writes whose repeat answers "already done": retry on 429/5xx/transport errors.
+    Safe,
+    /// Not safe to resend blindly (migrate, issue comment): retry only answers that prove the request was
+    /// NOT processed: a 429 (rate limited before processing). A 5xx or transport error → give up (the caller reconciles).
+    Never,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpRequest {
     pub surface: Surface,
@@ -76,9 +86,6 @@ impl HttpRequest {
             .insert("content-type".into(), "application/json".into());
         r.body = Some(body.to_string());
         r
-    }
-    pub fn is_read(&self) -> bool {
-        self.method == "GET" || self.method == "HEAD"
     }
 }
 

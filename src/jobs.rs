@@ -133,13 +133,14 @@ pub async fn get(records: &Records<'_>, id: &JobId) -> Result<Option<JobSummary>
 
 /// The jobs of a journal, oldest first; only the unfinished ones when asked.
 pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<JobSummary>> {
-    let rows = records
-        .journal
-        .list(JOB_PREFIX)
-        .await
-        .map_err(|m| crate::Error::Journal {
-            message: format!("list {JOB_PREFIX}: {m}"),
-        })?;
+    let rows =
+        records
+            .journal
+            .list(JOB_PREFIX)
+            .await
+            .map_err(|m| crate::error::Error::Journal {
+                message: format!("list {JOB_PREFIX}: {m}"),
+            })?;
     let mut jobs: Vec<JobSummary> = rows
         .into_iter()
         // A record that is not a job (or unreadable) is the run's to report, not the listing's.

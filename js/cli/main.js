@@ -7,7 +7,7 @@
 // have drained: process.exit() would drop output still queued for a pipe (see output.js).
 import { version } from "../core/node.js";
 import { UsageError, EXIT, USAGE_CODES } from "./errors.js";
-import { loadCommand, allSpecs } from "./commands/index.js";
+import * as commands from "./commands/index.js";
 import { overview, commandHelp } from "./usage.js";
 import { ignoreClosedReaders } from "./output.js";
 
@@ -18,25 +18,25 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr } =
   let json = false;
   try {
     if (command === undefined) {
-      stderr.write(overview(await allSpecs()));
+      stderr.write(overview(await commands.allSpecs()));
       return EXIT.usage;
     }
     if (HELP.has(command)) {
-      stdout.write(overview(await allSpecs()));
+      stdout.write(overview(await commands.allSpecs()));
       return EXIT.ok;
     }
     if (command === "--version" || command === "version") {
       stdout.write(`portal-migrate ${version()}\n`);
       return EXIT.ok;
     }
-    const { spec, main: run } = await loadCommand(command);
+    const { spec, main: run } = await commands.loadCommand(command);
     if (rest.some((a) => HELP.has(a))) {
       stdout.write(commandHelp(spec));
       return EXIT.ok;
     }
     // Decided before parsing, so that even a usage error answers a script in JSON.
     json = Object.hasOwn(spec.options ?? {}, "json") && rest.includes("--json");
-    return (await run(rest, { stdout, stderr })) ?? EXIT.ok;
+    return (await run(rest, { stdout, stderr, commands })) ?? EXIT.ok;
   } catch (e) {
     const usage = e instanceof UsageError || USAGE_CODES.has(e?.code);
     const code = typeof e?.code === "string" ? e.code : usage ? "USAGE" : "ERROR";

@@ -2,8 +2,7 @@
 //! Not idempotent: the engine journals the comment and sends it once per job.
 
 use super::Op;
-use crate::client::RetryClass;
-use crate::http::{HttpRequest, Surface};
+use crate::http::{HttpRequest, RetryClass, Surface};
 use crate::ids::{pct, IssueKey};
 use serde::Deserialize;
 use serde_json::{json, Value};

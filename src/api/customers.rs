@@ -3,13 +3,15 @@
 //! whichever way the real service behaves.
 
 use super::{Op, Urls};
-use crate::client::RetryClass;
 use crate::error::{Error, Result};
-use crate::http::{HttpRequest, Surface};
+use crate::http::{HttpRequest, RetryClass, Surface};
 use crate::ids::{pct, AccountId, PortalCustomerId};
 use crate::page::Page;
 use serde::Deserialize;
 use serde_json::json;
+
+pub const MIGRATE: &str = "customers.migrate";
+pub const BULK_MIGRATE: &str = "customers.bulkMigrate";
 
 /// What a single migrate answer means.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,9 +19,9 @@ pub enum Migrated {
     /// 2xx; the new account id when the body carried `aaUser.accountId` (else find it by email).
     Done(Option<AccountId>),
     /// 4xx saying the id is no longer a local customer: check whether it is already migrated (§13).
-    NotLocalCustomer(String),
+    NotLocalCustomer(Error),
     /// 404: the `qm:` id does not exist. Permanent.
-    NotFound(String),
+    NotFound(Error),
 }
 
 /// `PUT .../local-servicedesk-user/migrate-to-atlassian-account-user/{qmId}`, no body (§2.2). The one
@@ -36,24 +38,22 @@ pub fn migrate(urls: &Urls, id: &PortalCustomerId) -> Op<Migrated> {
     );
     req.headers
         .insert("content-type".into(), "application/json".into());
-    Op::new("customers.migrate", RetryClass::Never, req, |r| {
-        match r.status() {
-            200..=299 => {
-                let id = serde_json::from_str::<serde_json::Value>(&r.resp.body)
-                    .ok()
-                    .and_then(|v| {
-                        v.pointer("/aaUser/accountId")
-                            .and_then(|a| a.as_str())
-                            .map(str::to_string)
-                    })
-                    .filter(|s| !s.is_empty())
-                    .map(AccountId::new);
-                Ok(Migrated::Done(id))
-            }
-            404 => Ok(Migrated::NotFound(r.message())),
-            400 | 409 | 422 => Ok(Migrated::NotLocalCustomer(r.message())),
-            _ => Err(r.error()),
+    Op::new(MIGRATE, RetryClass::Never, req, |r| match r.status() {
+        200..=299 => {
+            let id = serde_json::from_str::<serde_json::Value>(&r.resp.body)
+                .ok()
+                .and_then(|v| {
+                    v.pointer("/aaUser/accountId")
+                        .and_then(|a| a.as_str())
+                        .map(str::to_string)
+                })
+                .filter(|s| !s.is_empty())
+                .map(AccountId::new);
+            Ok(Migrated::Done(id))
         }
+        404 => Ok(Migrated::NotFound(r.error())),
+        400 | 409 | 422 => Ok(Migrated::NotLocalCustomer(r.error())),
+        _ => Err(r.error()),
     })
 }
 
@@ -67,7 +67,7 @@ pub fn bulk_migrate(urls: &Urls, ids: &[PortalCustomerId]) -> Result<Op<()>> {
         )));
     }
     Ok(Op::new(
-        "customers.bulkMigrate",
+        BULK_MIGRATE,
         RetryClass::Never,
         HttpRequest::json(
             Surface::Admin,
@@ -155,15 +155,15 @@ mod tests {
     #[test]
     fn migrate_of_a_non_local_customer_is_not_a_plain_failure() {
         let op = migrate(&urls(), &PortalCustomerId::new("qm:x"));
-        assert_eq!(
-            answer(
-                &op,
-                400,
-                r#"{"errorMessages":["qm:x is not a local customer"],"errors":{}}"#
-            )
-            .unwrap(),
-            Migrated::NotLocalCustomer("qm:x is not a local customer".into())
+        let not_local = answer(
+            &op,
+            400,
+            r#"{"errorMessages":["qm:x is not a local customer"],"errors":{}}"#,
         );
+        assert!(matches!(
+            not_local.unwrap(),
+            Migrated::NotLocalCustomer(e) if e.to_string() == "customers.migrate (admin): HTTP 400: qm:x is not a local customer"
+        ));
         assert!(matches!(
             answer(&op, 404, "{}").unwrap(),
             Migrated::NotFound(_)

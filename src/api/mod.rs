@@ -10,9 +10,8 @@ pub mod groups;
 pub mod tenant;
 pub mod users;
 
-use crate::client::RetryClass;
 use crate::error::{Error, Result};
-use crate::http::{HttpRequest, HttpResponse, Surface};
+use crate::http::{HttpRequest, HttpResponse, RetryClass, Surface};
 use serde::de::DeserializeOwned;
 
 /// The base URLs of one tenant, once its cloudId and workspace are known.

@@ -48,10 +48,13 @@ impl User {
     }
 }
 
+pub const GET: &str = "users.get";
+pub const SEARCH: &str = "users.search";
+
 /// `GET /rest/api/3/user?accountId=`; `None` for 404 (no such account, or a migrated `qm:` id, §13).
 pub fn get(site: &str, id: &str) -> Op<Option<User>> {
     Op::safe(
-        "users.get",
+        GET,
         HttpRequest::get(
             Surface::Jira,
             format!("{site}/rest/api/3/user?accountId={}", pct(id)),
@@ -68,7 +71,7 @@ pub fn get(site: &str, id: &str) -> Op<Option<User>> {
 /// `GET /rest/api/3/user/search?query=` (a bare array, active users only, §4.2).
 pub fn search(site: &str, query: &str) -> Op<Vec<User>> {
     Op::safe(
-        "users.search",
+        SEARCH,
         HttpRequest::get(
             Surface::Jira,
             format!(

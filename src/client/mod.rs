@@ -12,12 +12,12 @@ mod retry;
 pub use hint::retry_after_ms;
 pub use limiter::{LimitConfig, Limiter};
 pub use paging::Walk;
-pub use retry::{decide, RetryClass, RetryPolicy, RetryReason, Verdict};
+pub use retry::{decide, RetryPolicy, RetryReason, Verdict};
 
 use crate::api::Op;
 use crate::error::{Error, Result};
 use crate::host::{Clock, Host, Progress, ProgressEvent};
-use crate::http::{HttpRequest, HttpResponse, Surface, Transport, TransportError};
+use crate::http::{HttpRequest, HttpResponse, RetryClass, Surface, Transport, TransportError};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 

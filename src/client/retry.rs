@@ -4,7 +4,7 @@
 //! and gets back a [`Verdict`]. The client sleeps, counts `waited_ms`, and calls [`decide`] again.
 
 use super::hint::retry_after_ms;
-use crate::http::{HttpResponse, Surface, TransportError};
+use crate::http::{HttpResponse, RetryClass, Surface, TransportError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,16 +39,6 @@ impl Default for RetryPolicy {
             assets_floor_ms: 2000,
         }
     }
-}
-
-/// How a request may be repeated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetryClass {
-    /// Reads, idempotent writes, and writes whose repeat answers "already done": retry on 429/5xx/transport errors.
-    Safe,
-    /// Not safe to resend blindly (migrate, issue comment): retry only answers that prove the request was
-    /// NOT processed: a 429 (rate limited before processing). A 5xx or transport error → give up (the caller reconciles).
-    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

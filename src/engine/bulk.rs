@@ -130,7 +130,7 @@ async fn migrate_batch(
                     let r = match found {
                         Ok(Some(a)) => Ok(a),
                         Ok(None) => Err(batch_error.unwrap_or(Error::NotYetVisible {
-                            op: "customers.bulkMigrate",
+                            op: customers::BULK_MIGRATE,
                             surface: Surface::Admin,
                             message: "the bulk call succeeded but the new account was not found by email in time; re-run to finish".into(),
                         })),

@@ -13,6 +13,8 @@ mod request;
 mod resolve;
 mod sources;
 mod steps;
+#[cfg(test)]
+mod testing;
 mod work;
 
 pub use request::{DirectoryFilter, MigrationRequest};
@@ -20,7 +22,7 @@ pub use resolve::Cache;
 pub(crate) use resolve::{groups as resolve_groups, space as resolve_space};
 pub use work::{AssetRef, Work};
 
-use crate::api::{tenant, Urls};
+use crate::api::{customers, tenant, Urls};
 use crate::client::{Client, LimitConfig, Limiter};
 use crate::config::{MigrateMode, Settings};
 use crate::error::Result;
@@ -40,7 +42,7 @@ pub struct Outcome {
 }
 
 /// The ops whose calls count as migrate calls in the report.
-const MIGRATE_OPS: [&str; 2] = ["customers.migrate", "customers.bulkMigrate"];
+const MIGRATE_OPS: [&str; 2] = [customers::MIGRATE, customers::BULK_MIGRATE];
 
 pub async fn run(
     settings: &Settings,

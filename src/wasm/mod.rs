@@ -111,7 +111,11 @@ pub fn job_id(request_js: JsValue) -> Result<String, JsValue> {
 /// `inline`: small enough to run at once; `selects`: the request (or the config's default
 /// companies) names any customers at all.
 #[wasm_bindgen(js_name = planJob)]
-pub fn plan_job(request_js: JsValue, config: JsValue, limits_js: JsValue) -> Result<JsValue, JsValue> {
+pub fn plan_job(
+    request_js: JsValue,
+    config: JsValue,
+    limits_js: JsValue,
+) -> Result<JsValue, JsValue> {
     let r = request(&request_js)?;
     let l = limits(&limits_js)?;
     let defaults = if config.is_undefined() || config.is_null() {

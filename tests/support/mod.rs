@@ -7,6 +7,7 @@ use futures::future::{ready, LocalBoxFuture};
 use portal_migrate::host::{Clock, Host, NoProgress};
 use portal_migrate::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use portal_migrate::journal::MemoryJournal;
+use portal_migrate::report::Status;
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -404,4 +405,29 @@ impl Env {
         let req = portal_migrate::MigrationRequest::from_value(req).unwrap();
         futures::executor::block_on(portal_migrate::run(settings, req, &self.host()))
     }
+}
+
+pub fn statuses(o: &portal_migrate::Outcome) -> Vec<Status> {
+    o.report.customers.iter().map(|c| c.status).collect()
+}
+
+/// Every customer migrated once, written back and in the group.
+pub fn assert_converged(t: &Tenant) {
+    let custs = t.customers.borrow();
+    let members = t.members.borrow();
+    for c in custs.iter() {
+        let acc = c.account.as_ref().expect("migrated");
+        assert_eq!(&c.attr, acc, "write-back for {}", c.email);
+        assert!(
+            members[GROUP].contains(acc),
+            "group membership for {}",
+            c.email
+        );
+    }
+    let mut m = t.migrations.borrow().clone();
+    let n = m.len();
+    m.sort();
+    m.dedup();
+    assert_eq!(m.len(), n, "a customer was migrated twice");
+    assert_eq!(n, custs.len());
 }

@@ -2,7 +2,6 @@
 import { parseArgs } from "../args.js";
 import { COMMON_OPTIONS } from "../options.js";
 import { overview, commandHelp } from "../usage.js";
-import { loadCommand, allSpecs } from "./index.js";
 
 export const spec = {
   name: "help",
@@ -13,9 +12,13 @@ export const spec = {
   exits: [[0, "help printed"], [2, "no such command"]],
 };
 
-export async function help(argv, { stdout = process.stdout } = {}) {
+/** `commands`: the registry ({loadCommand, allSpecs} of commands/index.js), handed in by main.js. */
+export async function help(argv, { stdout = process.stdout, commands } = {}) {
   const opts = parseArgs(argv, spec.options, { positional: 1, command: "help" });
   const [name] = opts._;
-  stdout.write(name === undefined ? overview(await allSpecs()) : commandHelp((await loadCommand(name)).spec));
+  const text = name === undefined
+    ? overview(await commands.allSpecs())
+    : commandHelp((await commands.loadCommand(name)).spec);
+  stdout.write(text);
   return 0;
 }

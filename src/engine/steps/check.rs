@@ -140,7 +140,7 @@ async fn check(
     };
     let not_found = |message: String| {
         e(Error::Api {
-            op: "users.get",
+            op: users::GET,
             surface: Surface::Jira,
             status: 404,
             message,
@@ -210,4 +210,68 @@ pub(crate) async fn find_by_email(ctx: &Ctx<'_>, email: &str) -> Result<Option<A
         .call(users::search(&ctx.urls.site, email))
         .await?;
     Ok(users::atlassian_account_for(&users, email))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testing::{settings, with_ctx, Script};
+
+    fn work(reference: &str) -> Work {
+        Work {
+            reference: CustomerRef::parse(reference),
+            email: None,
+            company: None,
+            asset: None,
+            source: "test".into(),
+            skip_reason: None,
+        }
+    }
+
+    #[test]
+    fn an_email_names_the_portal_customer_that_holds_it() {
+        let s = settings(serde_json::json!({}));
+        let script = Script::default().on(
+            "/user/search",
+            200,
+            r#"[{"accountId":"qm:1","accountType":"customer","emailAddress":"","displayName":"ann@acme.example"}]"#,
+        );
+        let w = work("ann@acme.example");
+        let (c, _) = with_ctx(&script, &s, async |ctx| {
+            check(ctx, &w, w.reference.as_ref().unwrap(), None)
+                .await
+                .ok()
+        });
+        assert!(matches!(c, Some(Checked::Portal { id, .. }) if id.as_str() == "qm:1"));
+    }
+
+    #[test]
+    fn an_app_account_is_skipped_and_a_vanished_id_without_email_fails_the_check() {
+        let s = settings(serde_json::json!({}));
+        let app = Script::default().on(
+            "/rest/api/3/user?",
+            200,
+            r#"{"accountId":"557058:x","accountType":"app"}"#,
+        );
+        let w = work("557058:x");
+        let (c, _) = with_ctx(&app, &s, async |ctx| {
+            check(ctx, &w, w.reference.as_ref().unwrap(), None)
+                .await
+                .ok()
+        });
+        assert!(matches!(c, Some(Checked::Skip(m)) if m.contains("App")));
+
+        let gone = Script::default().on("/rest/api/3/user?", 404, "{}");
+        let w = work("qm:gone");
+        let (c, _) = with_ctx(&gone, &s, async |ctx| {
+            check(ctx, &w, w.reference.as_ref().unwrap(), None)
+                .await
+                .err()
+                .map(|e| e.error.to_string())
+        });
+        assert_eq!(
+            c.as_deref(),
+            Some("users.get (jira): HTTP 404: account qm:gone not found")
+        );
+    }
 }

@@ -132,19 +132,14 @@ async fn add_groups(
         if done.contains(&mark) {
             continue;
         }
-        let what = ("groups.addUser", crate::http::Surface::Jira);
+        let op = || groups::add_user(&ctx.urls.site, g, account);
+        let what = (op().name, op().surface());
         let added = until_visible(ctx, what, async || {
-            Ok(
-                match ctx
-                    .client
-                    .call(groups::add_user(&ctx.urls.site, g, account))
-                    .await?
-                {
-                    groups::Added::Added => Seen::Yes(true),
-                    groups::Added::AlreadyMember => Seen::Yes(false),
-                    groups::Added::NotFound(m) => Seen::NotYet(m),
-                },
-            )
+            Ok(match ctx.client.call(op()).await? {
+                groups::Added::Added => Seen::Yes(true),
+                groups::Added::AlreadyMember => Seen::Yes(false),
+                groups::Added::NotFound(m) => Seen::NotYet(m),
+            })
         })
         .await
         .map_err(step_err(Step::Groups))?;
@@ -229,4 +224,82 @@ async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result
         any |= granted;
     }
     Ok(any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testing::{settings, with_ctx, Script};
+    use crate::ids::{GroupId, SpaceKey};
+
+    const GROUP: &str = "0c1b8e5e-0000-4000-8000-000000000001";
+
+    #[test]
+    fn group_add_waits_until_a_new_account_is_visible() {
+        let script = Script::default()
+            .on(
+                "/group/user",
+                404,
+                r#"{"errorMessages":["User not found"]}"#,
+            )
+            .on(
+                "/group/user",
+                404,
+                r#"{"errorMessages":["User not found"]}"#,
+            )
+            .on("/group/user", 201, "{}");
+        let s = settings(serde_json::json!({}));
+        let ((outcome, done), slept) = with_ctx(&script, &s, async |ctx| {
+            ctx.groups = vec![GroupId::new(GROUP)];
+            let mut done = Vec::new();
+            let o = add_groups(ctx, Some(&AccountId::new("712020:n")), &mut done).await;
+            (o.ok(), done)
+        });
+        assert_eq!(outcome, Some(Outcome::Done));
+        assert_eq!(done, vec![Done::Group(GroupId::new(GROUP))]);
+        assert_eq!(script.count("POST"), 3);
+        assert_eq!(slept, 500 + 1000, "backed off twice");
+    }
+
+    #[test]
+    fn space_grants_read_first_then_the_extra_permissions() {
+        let script = Script::default().on("/permission", 200, r#"{"id":1}"#);
+        let s = settings(serde_json::json!({"confluence": {"permissions": ["create/page"]}}));
+        let (granted, _) = with_ctx(&script, &s, async |ctx| {
+            grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
+        });
+        assert!(granted.unwrap());
+        let log = script.log.borrow();
+        assert_eq!(log.len(), 2);
+        assert!(log
+            .iter()
+            .all(|l| l.contains("/wiki/rest/api/space/ACME/permission")));
+    }
+
+    #[test]
+    fn a_guest_with_another_space_fails_for_good_and_a_missing_account_runs_out_retryable() {
+        let guest =
+            r#"{"statusCode":400,"message":"Guest user already has a space assigned: GLX"}"#;
+        let script = Script::default().on("/permission", 400, guest);
+        let s = settings(serde_json::json!({}));
+        let (r, _) = with_ctx(&script, &s, async |ctx| {
+            grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
+        });
+        let e = r.unwrap_err();
+        assert!(!e.retryable(), "{e}");
+        assert!(e.to_string().contains("GLX"), "{e}");
+
+        let script = Script::default().on("/permission", 404, r#"{"message":"No user found"}"#);
+        let (r, slept) = with_ctx(&script, &s, async |ctx| {
+            grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
+        });
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), "NOT_YET_VISIBLE");
+        assert!(e.retryable());
+        assert!(
+            slept <= 2000,
+            "bounded by migrate.pollTimeoutMs, slept {slept}"
+        );
+        assert!(script.count("POST") >= 2, "retried before giving up");
+    }
 }

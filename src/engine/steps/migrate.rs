@@ -41,29 +41,23 @@ pub(crate) async fn single(
         )
         .await
         .map_err(&e)?;
-    let failed = |status, message| {
-        e(Error::Api {
-            op: "customers.migrate",
-            surface: Surface::Admin,
-            status,
-            message,
-        })
-    };
     let account = match answer {
         Migrated::Done(Some(a)) => Some(a),
         Migrated::Done(None) => match email {
             Some(m) => poll_by_email(ctx, m).await.map_err(&e)?,
             None => None,
         },
-        Migrated::NotFound(m) => return Err(failed(404, m)),
-        Migrated::NotLocalCustomer(m) => match reconcile(ctx, id, email, true).await.map_err(&e)? {
-            Some(a) => Some(a),
-            None => return Err(failed(400, m)),
-        },
+        Migrated::NotFound(err) => return Err(e(err)),
+        Migrated::NotLocalCustomer(err) => {
+            match reconcile(ctx, id, email, true).await.map_err(&e)? {
+                Some(a) => Some(a),
+                None => return Err(e(err)),
+            }
+        }
     };
     let Some(account) = account else {
         return Err(e(Error::NotYetVisible {
-            op: "users.search",
+            op: users::SEARCH,
             surface: Surface::Jira,
             message: "migrated, but the new account id was neither in the answer nor found by email yet; re-run to finish".into(),
         }));
@@ -118,5 +112,94 @@ pub(crate) async fn reconcile(
             Some(e) => poll_by_email(ctx, e).await,
             None => Ok(None),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testing::{settings, with_ctx, Script};
+
+    const QM: &str = "qm:00000000-0000-4000-8000-000000000001:aa";
+
+    fn work() -> Work {
+        Work {
+            reference: crate::ids::CustomerRef::parse(QM),
+            email: Some("ann@acme.example".into()),
+            company: None,
+            asset: None,
+            source: "test".into(),
+            skip_reason: None,
+        }
+    }
+
+    fn customer(kind: &str, id: &str) -> String {
+        format!(
+            r#"{{"accountId":"{id}","accountType":"{kind}","emailAddress":"ann@acme.example"}}"#
+        )
+    }
+
+    #[test]
+    fn reconcile_reads_the_old_id_then_the_email() {
+        let s = settings(serde_json::json!({}));
+        let id = PortalCustomerId::new(QM);
+        let still = Script::default().on("/rest/api/3/user?", 200, &customer("customer", QM));
+        let (r, _) = with_ctx(&still, &s, async |ctx| {
+            reconcile(ctx, &id, Some("ann@acme.example"), false).await
+        });
+        assert_eq!(r.unwrap(), None, "still a portal-only customer");
+
+        let gone = Script::default().on("/rest/api/3/user?", 404, "{}").on(
+            "/user/search",
+            200,
+            &format!("[{}]", customer("atlassian", "712020:n")),
+        );
+        let (r, _) = with_ctx(&gone, &s, async |ctx| {
+            reconcile(ctx, &id, Some("ann@acme.example"), false).await
+        });
+        assert_eq!(r.unwrap(), Some(AccountId::new("712020:n")));
+    }
+
+    #[test]
+    fn a_lost_answer_is_checked_not_resent() {
+        let s = settings(serde_json::json!({}));
+        let id = PortalCustomerId::new(QM);
+        let script = Script::default()
+            .reset("migrate-to-atlassian-account-user")
+            .on("/rest/api/3/user?", 404, "{}")
+            .on(
+                "/user/search",
+                200,
+                &format!("[{}]", customer("atlassian", "712020:n")),
+            );
+        let (r, _) = with_ctx(&script, &s, async |ctx| {
+            single(ctx, &work(), &id, Some("ann@acme.example"))
+                .await
+                .map_err(|e| e.error)
+        });
+        assert_eq!(r.unwrap(), Some(AccountId::new("712020:n")));
+        assert_eq!(script.count("migrate-to-atlassian-account-user"), 1);
+    }
+
+    #[test]
+    fn a_lost_answer_for_a_customer_still_portal_only_is_resent_after_the_back_off() {
+        let s = settings(serde_json::json!({}));
+        let id = PortalCustomerId::new(QM);
+        let script = Script::default()
+            .reset("migrate-to-atlassian-account-user")
+            .on(
+                "migrate-to-atlassian-account-user",
+                200,
+                r#"{"aaUser":{"accountId":"712020:n"}}"#,
+            )
+            .on("/rest/api/3/user?", 200, &customer("customer", QM));
+        let (r, slept) = with_ctx(&script, &s, async |ctx| {
+            single(ctx, &work(), &id, Some("ann@acme.example"))
+                .await
+                .map_err(|e| e.error)
+        });
+        assert_eq!(r.unwrap(), Some(AccountId::new("712020:n")));
+        assert_eq!(script.count("migrate-to-atlassian-account-user"), 2);
+        assert_eq!(slept, 10, "the policy's first back-off");
     }
 }

@@ -125,23 +125,8 @@ export function runCli(sim, args, { env = {}, stateDir, timeoutMs = 45_000 } = {
   });
 }
 
-/** RFC 4180 rows (quoted fields with commas, doubled quotes, line breaks); drops the final empty line. */
-export function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { row.push(field); field = ""; } else if (c === "\n") { row.push(field); rows.push(row); row = []; field = ""; } else if (c !== "\r") field += c;
-  }
-  if (field !== "" || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
+/** RFC 4180 rows: the CLI's own reader (its tests pin the format; the core's writer is tested in Rust). */
+export { parseCsv } from "../../../js/cli/csv.js";
 
 // --- reading the simulator's state -------------------------------------------------------------------
 
