@@ -311,8 +311,11 @@ export default {
       return r.name === "migrate" ? await startJob(request, env) : await jobStatus(request, env, r.id);
     } catch (err) {
       const { status, headers, body } = describeError(err);
-      // Ids and codes only: no address, no header, no body.
-      log(status >= 500 ? "error" : "info", "request refused", { route: r.name, status, code: body.error.code, ms: Date.now() - t0 });
+      // Ids and codes only: no address, no header, no body. Throttled requests are left to the
+      // invocation log: a flood must not also cost a log line each.
+      if (body.error.code !== "RATE_LIMITED") {
+        log(status >= 500 ? "error" : "info", "request refused", { route: r.name, status, code: body.error.code, ms: Date.now() - t0 });
+      }
       return json(status, body, headers);
     }
   },

@@ -10,10 +10,13 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { startSimulator } from "../../js/sim/index.js";
 import { signRequest, stringToSign, canonicalTarget, targetOf, WINDOW_SECONDS } from "../../js/core/edge.js";
+import { redact } from "../../js/worker/log.js";
 import { simState } from "./helpers/sim.js";
-import { buildBundle, startWorker, freshIp, ORIGIN, SECRETS } from "./helpers/worker.js";
+import { buildBundle, startWorker, freshIp, ORIGIN, ROOT, SECRETS } from "./helpers/worker.js";
 
 const TOKEN = SECRETS.PORTAL_MIGRATE_TOKEN;
 const READ = SECRETS.PORTAL_MIGRATE_READ_TOKEN;
@@ -112,22 +115,19 @@ describe("the signing helper (js/core/signature.js)", () => {
   });
 
   test("the shell recipe in docs/worker.md computes the same signature", (t) => {
-    let sh;
     try {
       execFileSync("openssl", ["version"], { stdio: "ignore" });
     } catch {
       t.skip("no openssl on this machine");
       return;
     }
-    // the lines of the docs' snippet that compute the headers
-    const script = [
-      `SECRET='${secret}'; BODY='${body}'; TS=${timestamp}; METHOD=POST; TARGET=/migrate`,
-      "BODY_SHA=$(printf '%s' \"$BODY\" | openssl dgst -sha256 -r | cut -d' ' -f1)",
-      "SIG=$(printf '%s\\n%s\\n%s\\n%s' \"$METHOD\" \"$TARGET\" \"$TS\" \"$BODY_SHA\" | openssl dgst -sha256 -hmac \"$SECRET\" -r | cut -d' ' -f1)",
-      "printf 'v1=%s' \"$SIG\"",
-    ].join("\n");
-    sh = execFileSync("bash", ["-c", script], { encoding: "utf8" });
-    assert.equal(sh, "v1=4f5784d950bc0eb49e3533390ec50cf2683c2b540dbde31910698e00ad55cd2e");
+    // the docs' own sign() function, with `date` pinned to the vector's timestamp
+    const docs = readFileSync(path.join(ROOT, "docs/worker.md"), "utf8");
+    const fn = /^sign\(\) \{\n[\s\S]*?\n\}$/m.exec(docs)?.[0];
+    assert.ok(fn, "docs/worker.md has a sign() function");
+    const script = `${fn}\ndate() { echo ${timestamp}; }\nSECRET='${secret}'\nsign POST /migrate '${body}'\nprintf '%s v1=%s' "$TS" "$SIG"`;
+    assert.equal(execFileSync("bash", ["-c", script], { encoding: "utf8" }),
+      `${timestamp} v1=4f5784d950bc0eb49e3533390ec50cf2683c2b540dbde31910698e00ad55cd2e`);
   });
 });
 
@@ -379,5 +379,25 @@ describe("the per-site running-job limit (PORTAL_MIGRATE_MAX_RUNNING_JOBS = 1)",
     await new Promise((r) => setTimeout(r, 1_600));
     const ok = await answer(await post(fallback, ip, dry, bearer));
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+});
+
+describe("logs", () => {
+  test("the Worker's log lines are JSON with ids and codes, never an email, a token or an address", () => {
+    const lines = stdio.join("").split("\n").filter((l) => l.startsWith("{"));
+    assert.ok(lines.length > 5, "the Worker logged");
+    for (const line of lines) {
+      const entry = JSON.parse(line);
+      assert.ok(entry.level && entry.message, line);
+      assert.doesNotMatch(line, /@|Bearer|guess-|worker-(bearer|read|hmac)|10\.\d+\.\d+\.\d+|v1=/, line);
+    }
+    assert.ok(lines.some((l) => JSON.parse(l).jobId?.startsWith("job-")), "job lines carry the job id");
+    // floods are not logged line by line (the invocation log has them)
+    assert.ok(!lines.some((l) => JSON.parse(l).code === "RATE_LIMITED"));
+  });
+
+  test("redact() drops credential fields and masks emails at any depth", () => {
+    assert.deepEqual(redact({ jobId: "job-1", message: "customer a.b@example.com failed", token: "x", nested: { authorization: "Bearer y", note: ["c@d.example"] } }),
+      { jobId: "job-1", message: "customer [email] failed", nested: { note: ["[email]"] } });
   });
 });
