@@ -42,7 +42,8 @@ export function byteLength(text) {
 export const MIN_SECRET_CHARS = 16;
 
 /**
- * The caller secrets (docs/worker.md "Secrets"):
+ * The caller secrets (docs/worker.md "Secrets"), each at least MIN_SECRET_CHARS long and all
+ * different:
  *   startToken  PORTAL_MIGRATE_TOKEN        bearer token that starts jobs (Jira Automation)
  *   startHmac   PORTAL_MIGRATE_HMAC_SECRET  key of v1 signatures; a signature is good for exactly
  *                                           the request it signs (a start, or one job's read)
@@ -50,10 +51,14 @@ export const MIN_SECRET_CHARS = 16;
  */
 export function callerSecrets(env) {
   const usable = (v) => (typeof v === "string" && v.length >= MIN_SECRET_CHARS ? v : null);
+  const startToken = usable(env?.PORTAL_MIGRATE_TOKEN);
+  const readToken = usable(env?.PORTAL_MIGRATE_READ_TOKEN);
+  const startHmac = usable(env?.PORTAL_MIGRATE_HMAC_SECRET);
+  // Scopes only mean something if the secrets differ: a reused value keeps its narrower use.
   return {
-    startToken: usable(env?.PORTAL_MIGRATE_TOKEN),
-    startHmac: usable(env?.PORTAL_MIGRATE_HMAC_SECRET),
-    readToken: usable(env?.PORTAL_MIGRATE_READ_TOKEN),
+    startToken,
+    readToken: readToken === startToken ? null : readToken,
+    startHmac: startHmac === startToken || startHmac === readToken ? null : startHmac,
   };
 }
 

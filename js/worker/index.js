@@ -35,8 +35,8 @@
 import { DurableObject } from "cloudflare:workers";
 import * as core from "../core/worker.js";
 import {
-  HttpError, MAX_BODY_BYTES, authorize, callerSecrets, canonicalTarget, checkSize, createAtlassianFetch,
-  describeError, isJobId, normaliseHeaders, parseStartBody, tooLarge,
+  HttpError, MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, authorize, callerSecrets, canonicalTarget,
+  checkSize, createAtlassianFetch, describeError, isJobId, normaliseHeaders, parseStartBody, tooLarge,
 } from "../core/edge.js";
 import { createJobs, readStatus } from "../core/jobs.js";
 import { log } from "./log.js";
@@ -230,7 +230,7 @@ function targetOf(request) {
  */
 async function authorizeAndRead(request, env, headers, scope) {
   const args = { headers, scope, method: request.method, target: targetOf(request), secrets: callerSecrets(env) };
-  const signed = headers["x-portal-migrate-signature"] !== undefined || headers["x-portal-migrate-timestamp"] !== undefined;
+  const signed = headers[SIGNATURE_HEADER] !== undefined || headers[TIMESTAMP_HEADER] !== undefined;
   let auth = signed ? null : await authorize({ ...args, body: null });
   if (auth) await throttleCredential(env, auth.credentialKey);
   const bytes = await readBody(request);

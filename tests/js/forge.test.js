@@ -573,6 +573,15 @@ describe("webTrigger (authenticated HTTP start)", () => {
     h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_TOKEN: "short", PORTAL_MIGRATE_HMAC_SECRET: "" } }));
     res = await h.webTrigger(webRequest({ body: start({ issueKey: "SUP-1" }), headers: { Authorization: "Bearer short" } }));
     assert.equal(res.statusCode, 503);
+    // a read token equal to the start token is ignored: that token still starts, but reads nothing
+    h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_READ_TOKEN: TOKEN, PORTAL_MIGRATE_HMAC_SECRET: "" } }));
+    res = await h.webTrigger(webRequest({ method: "GET", headers: bearer, query: { jobId: "job-0000000000000000" } }));
+    assert.equal(res.statusCode, 503);
+    // an HMAC secret equal to a token is ignored: the token cannot be used to sign
+    h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_HMAC_SECRET: READ } }));
+    const dry = start({ issueKey: "SUP-1", dryRun: true });
+    res = await h.webTrigger(webRequest({ body: dry, headers: await signRequest({ secret: READ, method: "POST", path: "/", body: dry, timestamp: Math.floor(Date.UTC(2026, 10, 1) / 1000) }) }));
+    assert.equal(res.statusCode, 401);
     // reading needs the read token or the HMAC secret
     h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_READ_TOKEN: "", PORTAL_MIGRATE_HMAC_SECRET: "" } }));
     res = await h.webTrigger(webRequest({ method: "GET", headers: bearer, query: { jobId: "job-0000000000000000" } }));
