@@ -313,7 +313,7 @@ export default {
       const { status, headers, body } = describeError(err);
       // Ids and codes only: no address, no header, no body. Throttled requests are left to the
       // invocation log: a flood must not also cost a log line each.
-      if (body.error.code !== "RATE_LIMITED") {
+      if (!(status === 429 && body.error.code === "RATE_LIMITED")) {
         log(status >= 500 ? "error" : "info", "request refused", { route: r.name, status, code: body.error.code, ms: Date.now() - t0 });
       }
       return json(status, body, headers);
