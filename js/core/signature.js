@@ -81,7 +81,7 @@ export async function signRequest({ secret, method, path, body = "", timestamp =
 /** Parses the two headers; null when either is missing or malformed. */
 export function parseSignature(headers) {
   const sig = /^v1=([0-9a-f]{64})$/i.exec(String(headers[SIGNATURE_HEADER] ?? "").trim());
-  const ts = /^[0-9]{1,12}$/.exec(String(headers[TIMESTAMP_HEADER] ?? "").trim());
+  const ts = /^[0-9]{1,15}$/.exec(String(headers[TIMESTAMP_HEADER] ?? "").trim());
   if (!sig || !ts) return null;
   return { mac: sig[1].toLowerCase(), timestamp: Number(ts[0]) };
 }
