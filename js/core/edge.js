@@ -4,12 +4,19 @@
 // Host-neutral on purpose (Web APIs only: crypto.subtle, TextEncoder, fetch, AbortSignal), so the
 // Forge host (Node 22+) and the Worker host (workerd) share one implementation of the security
 // checks. It belongs with the hosts, not in js/core: it decides nothing about migrations.
+//
+// Error messages never echo what the caller sent (headers, body fragments, ids): an answer must
+// not help anyone probe the endpoint, and logs of answers must not carry customer data.
+import {
+  SIGNATURE_HEADER, TIMESTAMP_HEADER, WINDOW_SECONDS, parseSignature, sha256Hex, verifySignature,
+} from "./signature.js";
+
+export {
+  SIGNATURE_HEADER, TIMESTAMP_HEADER, WINDOW_SECONDS, canonicalTarget, signRequest, stringToSign, targetOf,
+} from "./signature.js";
 
 /** Request bodies above this are refused with 413 before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
-
-/** Header carrying `sha256=<hex HMAC-SHA256 of the raw body>` (the GitHub webhook convention). */
-export const SIGNATURE_HEADER = "x-portal-migrate-signature";
 
 /** An error that becomes an HTTP answer: `{error: {code, message}}` with `status`. */
 export class HttpError extends Error {
@@ -31,43 +38,86 @@ export function byteLength(text) {
   return typeof text === "string" ? encoder.encode(text).length : text?.byteLength ?? 0;
 }
 
+/** A configured secret shorter than this is ignored: it could be guessed. */
+export const MIN_SECRET_CHARS = 16;
+
 /**
- * Authenticates a caller. Accepts either
- *  - `Authorization: Bearer <token>` equal to `secrets.token`, or
- *  - `X-Portal-Migrate-Signature: sha256=<hex>` equal to HMAC-SHA256(secrets.hmacSecret, raw body).
- * Both comparisons are constant-time. With neither secret configured every request is refused
- * (503): an unauthenticated migration endpoint must never exist by accident.
- * `headers` is a plain object with lower-case names and string values.
+ * The caller secrets (docs/worker.md "Secrets"), each at least MIN_SECRET_CHARS long and all
+ * different:
+ *   startToken  PORTAL_MIGRATE_TOKEN        bearer token that starts jobs (Jira Automation)
+ *   startHmac   PORTAL_MIGRATE_HMAC_SECRET  key of v1 signatures; a signature is good for exactly
+ *                                           the request it signs (a start, or one job's read)
+ *   readToken   PORTAL_MIGRATE_READ_TOKEN   bearer token that reads any job, starts nothing
  */
-export async function authenticate({ headers, body, secrets }) {
-  const token = nonEmpty(secrets?.token);
-  const hmacSecret = nonEmpty(secrets?.hmacSecret);
-  if (!token && !hmacSecret) {
-    throw new HttpError(503, "NOT_CONFIGURED",
-      "no caller secret is configured (set PORTAL_MIGRATE_TOKEN or PORTAL_MIGRATE_HMAC_SECRET); refusing every request");
-  }
-  const signature = headers[SIGNATURE_HEADER];
-  if (signature !== undefined && hmacSecret) {
-    if (await verifyHmac(hmacSecret, body ?? "", signature)) return { scheme: "hmac" };
-    throw unauthorized("the request signature does not match the body");
-  }
-  const auth = headers.authorization;
-  if (auth !== undefined && token) {
-    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
-    if (m && await timingSafeEqualText(m[1], token)) return { scheme: "bearer" };
-    throw unauthorized("the bearer token is not valid");
-  }
-  throw unauthorized(token
-    ? "missing credentials: send Authorization: Bearer <token>"
-    : `missing credentials: send ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>`);
+export function callerSecrets(env) {
+  const usable = (v) => (typeof v === "string" && v.length >= MIN_SECRET_CHARS ? v : null);
+  const startToken = usable(env?.PORTAL_MIGRATE_TOKEN);
+  const readToken = usable(env?.PORTAL_MIGRATE_READ_TOKEN);
+  const startHmac = usable(env?.PORTAL_MIGRATE_HMAC_SECRET);
+  // Scopes only mean something if the secrets differ: a reused value keeps its narrower use.
+  return {
+    startToken,
+    readToken: readToken === startToken ? null : readToken,
+    startHmac: startHmac === startToken || startHmac === readToken ? null : startHmac,
+  };
 }
 
-function unauthorized(message) {
-  return new HttpError(401, "UNAUTHORIZED", message, { "www-authenticate": 'Bearer realm="portal-migrate"' });
+/**
+ * Decides whether a request may do `scope` ("start" | "read"). The signature form wins when its
+ * headers are present; otherwise `Authorization: Bearer`. Every credential failure is the same
+ * 401 (nothing tells a guesser which part was wrong); a valid credential for the other scope is a
+ * 403; a correctly signed request outside the time window is a 401 STALE_SIGNATURE (only a
+ * holder of the secret can get that far). With no usable secret for the scope every request is
+ * refused (503): an unauthenticated migration endpoint must never exist by accident.
+ *
+ * `target` is the canonical path + query (signature.js canonicalTarget); `body` the raw body
+ * (only read for signatures). Returns { scheme, credentialKey, replay? }: credentialKey names the
+ * credential for throttling (a hash, never the secret); `replay` is { id, expiresAtMs } for the
+ * host's seen-signature store.
+ */
+export async function authorize({ headers, scope, method, target, body, secrets, nowMs = Date.now() }) {
+  const { startToken, startHmac, readToken } = secrets ?? {};
+  const configured = scope === "start" ? startToken || startHmac : readToken || startHmac;
+  if (!configured) {
+    throw new HttpError(503, "NOT_CONFIGURED", scope === "start"
+      ? "no caller secret is configured for starting jobs (PORTAL_MIGRATE_TOKEN or PORTAL_MIGRATE_HMAC_SECRET, at least 16 characters); refusing every request"
+      : "no caller secret is configured for reading jobs (PORTAL_MIGRATE_READ_TOKEN or PORTAL_MIGRATE_HMAC_SECRET, at least 16 characters); refusing every request");
+  }
+  if (headers[SIGNATURE_HEADER] !== undefined || headers[TIMESTAMP_HEADER] !== undefined) {
+    const parsed = parseSignature(headers);
+    if (!parsed || !startHmac) throw unauthorized();
+    const verdict = await verifySignature({
+      secret: startHmac, method, target, body, ...parsed, nowSeconds: Math.floor(nowMs / 1000),
+    });
+    if (verdict === "bad") throw unauthorized();
+    if (verdict === "stale") {
+      throw new HttpError(401, "STALE_SIGNATURE", `the timestamp is more than ${WINDOW_SECONDS} s from the server's clock; sign again with the current time`);
+    }
+    return {
+      scheme: "signature",
+      credentialKey: "hmac",
+      replay: { id: parsed.mac, expiresAtMs: (parsed.timestamp + WINDOW_SECONDS) * 1000 },
+    };
+  }
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization ?? "");
+  if (!m) throw unauthorized();
+  // Both comparisons always run: the time taken does not say which token (if any) matched.
+  const [isStart, isRead] = await Promise.all([
+    timingSafeEqualText(m[1], startToken ?? ""),
+    timingSafeEqualText(m[1], readToken ?? ""),
+  ]);
+  const granted = scope === "start" ? isStart && startToken : isRead && readToken;
+  if (granted) return { scheme: "bearer", credentialKey: `bearer:${(await sha256Hex(m[1])).slice(0, 32)}` };
+  if ((isStart && startToken) || (isRead && readToken)) {
+    throw new HttpError(403, "WRONG_SCOPE", scope === "start"
+      ? "this credential reads jobs; it cannot start them"
+      : "this credential starts jobs; read them with PORTAL_MIGRATE_READ_TOKEN or a signed GET");
+  }
+  throw unauthorized();
 }
 
-function nonEmpty(v) {
-  return typeof v === "string" && v.length > 0 ? v : null;
+function unauthorized() {
+  return new HttpError(401, "UNAUTHORIZED", "missing or invalid credentials", { "www-authenticate": 'Bearer realm="portal-migrate"' });
 }
 
 /**
@@ -85,40 +135,18 @@ async function sha256(text) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(String(text))));
 }
 
-/** `sha256=<64 hex>` checked with crypto.subtle.verify (constant-time in both runtimes). */
-export async function verifyHmac(secret, body, header) {
-  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(String(header).trim());
-  if (!m) return false;
-  const sig = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) sig[i] = parseInt(m[1].slice(2 * i, 2 * i + 2), 16);
-  const key = await hmacKey(secret, ["verify"]);
-  const data = typeof body === "string" ? encoder.encode(body) : body;
-  return crypto.subtle.verify("HMAC", key, sig, data);
-}
-
-/** `sha256=<hex>` for a body: what a caller (or a test) sends in X-Portal-Migrate-Signature. */
-export async function signBody(secret, body) {
-  const key = await hmacKey(secret, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
-  return "sha256=" + [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function hmacKey(secret, usages) {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, usages);
-}
-
 /** Refuses a declared or actual body size above MAX_BODY_BYTES (413). */
 export function checkSize({ contentLength, text }) {
   const declared = contentLength === undefined || contentLength === null || contentLength === "" ? null : Number(contentLength);
-  if (declared !== null && Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge(declared);
+  if (declared !== null && Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
   if (text !== undefined) {
     const n = byteLength(text);
-    if (n > MAX_BODY_BYTES) throw tooLarge(n);
+    if (n > MAX_BODY_BYTES) throw tooLarge();
   }
 }
 
-export function tooLarge(n) {
-  return new HttpError(413, "BODY_TOO_LARGE", `the body is ${n} bytes; the limit is ${MAX_BODY_BYTES} bytes (64 KiB)`);
+export function tooLarge() {
+  return new HttpError(413, "BODY_TOO_LARGE", `the body is too large: the limit is ${MAX_BODY_BYTES} bytes (64 KiB)`);
 }
 
 /**
@@ -127,17 +155,17 @@ export function tooLarge(n) {
  */
 export function parseStartBody(text, contentType) {
   if (contentType && !/^application\/json\b/i.test(contentType.trim())) {
-    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json, got ${JSON.stringify(contentType)}`);
+    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
   }
   let body;
   try {
     body = JSON.parse(text);
-  } catch (e) {
-    throw new HttpError(400, "MALFORMED_JSON", `the body is not valid JSON: ${e.message}`);
+  } catch {
+    throw new HttpError(400, "MALFORMED_JSON", "the body is not valid JSON");
   }
   if (!isPlainObject(body)) throw new HttpError(400, "BAD_BODY", "the body must be a JSON object: {\"request\": {...}}");
   const unknown = Object.keys(body).filter((k) => k !== "request" && k !== "mode");
-  if (unknown.length) throw new HttpError(400, "BAD_BODY", `unknown field ${JSON.stringify(unknown[0])}; expected {"request": {...}, "mode"?: "auto"|"inline"|"queue"}`);
+  if (unknown.length) throw new HttpError(400, "BAD_BODY", `the body has an unknown field; expected {"request": {...}, "mode"?: "auto"|"inline"|"queue"}`);
   if (!isPlainObject(body.request)) throw new HttpError(400, "BAD_BODY", "\"request\" must be an object, e.g. {\"request\": {\"companies\": [\"ACME\"]}}");
   const mode = body.mode ?? "auto";
   if (!["auto", "inline", "queue"].includes(mode)) throw new HttpError(400, "BAD_BODY", "\"mode\" must be \"auto\", \"inline\" or \"queue\"");

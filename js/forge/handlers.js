@@ -10,8 +10,10 @@
 //   trigger status  KVS "settings:triggerStatus" | PORTAL_MIGRATE_TRIGGER_STATUS (name or status id)
 // Secrets (encrypted variables: `forge variables set --encrypt NAME value`, then `forge deploy`):
 //   ATLASSIAN_EMAIL, ATLASSIAN_API_TOKEN   the org admin's account: Basic auth for every product call
-//   PORTAL_MIGRATE_TOKEN                   bearer token web-trigger callers must send, and/or
-//   PORTAL_MIGRATE_HMAC_SECRET             key of the X-Portal-Migrate-Signature body HMAC
+//   PORTAL_MIGRATE_TOKEN                   bearer token that starts jobs (web-trigger POST)
+//   PORTAL_MIGRATE_HMAC_SECRET             key of v1 request signatures (docs/worker.md): starts
+//                                          jobs, and a signed GET reads the one job it names
+//   PORTAL_MIGRATE_READ_TOKEN              bearer token that reads jobs (web-trigger GET ?jobId=)
 //
 // Why product calls use fetch with the admin's token and not api.asApp().requestJira(): the
 // migration itself goes through the admin gateway (admin.atlassian.com / api.atlassian.com
@@ -21,8 +23,8 @@
 // identical on every host. requestJira also only takes site-relative paths, while the core
 // builds absolute URLs for four surfaces.
 import {
-  HttpError, authenticate, checkSize, createAtlassianFetch, describeError, isJobId,
-  isPlainObject, normaliseHeaders, parseStartBody,
+  HttpError, authorize, callerSecrets, canonicalTarget, checkSize, createAtlassianFetch, describeError,
+  isJobId, isPlainObject, normaliseHeaders, parseStartBody,
 } from "../core/edge.js";
 import { createJobs, readStatus } from "../core/jobs.js";
 import { kvsJournal } from "./journal.js";
@@ -161,28 +163,36 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
 
   /**
    * webtrigger (dynamic response). POST {request, mode?} starts a job (200 done, 202 queued);
-   * GET ?jobId=… returns the job's record and report. Both need the bearer token or the HMAC.
+   * GET ?jobId=… returns the job's record and report. The same scheme as the Worker
+   * (js/core/edge.js authorize, docs/worker.md), with the web trigger URL as the root: a signed
+   * request signs "/" plus anything appended to the URL, then the query ("/?jobId=job-…"), so a
+   * signed GET reads only the job it names. Bearer: PORTAL_MIGRATE_TOKEN starts,
+   * PORTAL_MIGRATE_READ_TOKEN reads. Forge throttles web triggers itself; this adds no limiter.
    */
   async function webTrigger(req) {
     try {
       const headers = normaliseHeaders(req?.headers);
       const method = String(req?.method ?? "").toUpperCase();
       const body = typeof req?.body === "string" ? req.body : "";
-      const secrets = { token: platform.env?.PORTAL_MIGRATE_TOKEN, hmacSecret: platform.env?.PORTAL_MIGRATE_HMAC_SECRET };
+      const path = "/" + String(req?.userPath ?? "").replace(/^\/+/, "");
+      const args = { headers, method, body, secrets: callerSecrets(platform.env), nowMs: platform.now(), target: canonicalTarget(path, req?.queryParameters) };
       if (method === "POST") {
         checkSize({ contentLength: headers["content-length"], text: body });
-        await authenticate({ headers, body, secrets });
+        const auth = await authorize({ ...args, scope: "start" });
         const { request, mode } = parseStartBody(body, headers["content-type"]);
+        core.jobId(request); // code REQUEST (400): validated before the signature is spent
+        await refuseReplay(auth);
         const jobs = await jobsFor();
         const out = await jobs.start(request, { mode, inlineMs: B.webTrigger });
         return respond(out.status === "done" ? 200 : 202, out);
       }
       if (method === "GET") {
-        await authenticate({ headers, body: "", secrets });
+        const auth = await authorize({ ...args, scope: "read" });
         const jobId = req?.queryParameters?.jobId?.[0];
         if (!isJobId(jobId)) throw new HttpError(400, "BAD_JOB_ID", "give ?jobId=<job id> (letters, digits, '-' or '_')");
+        await refuseReplay(auth);
         const status = await readStatus(core, journal, jobId);
-        if (!status) throw new HttpError(404, "NOT_FOUND", `no job ${jobId}`);
+        if (!status) throw new HttpError(404, "NOT_FOUND", "no such job");
         return respond(200, status);
       }
       throw new HttpError(405, "METHOD_NOT_ALLOWED", "use POST to start a job or GET ?jobId= to read one", { allow: "GET, POST" });
@@ -191,6 +201,25 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
       if (status >= 500) log("error", "webTrigger failed", body.error);
       return respond(status, body, headers);
     }
+  }
+
+  /**
+   * A signature is accepted once: its MAC goes into KVS with a TTL to the end of its window.
+   * platform.kvs.claim is an atomic create-if-absent (FAIL_IF_EXISTS); without it this falls back
+   * to get-then-set, which two simultaneous deliveries can both pass (best effort).
+   */
+  async function refuseReplay(auth) {
+    if (!auth.replay) return;
+    const key = `sig:${auth.replay.id}`;
+    const ttlSeconds = Math.max(1, Math.ceil((auth.replay.expiresAtMs - platform.now()) / 1000));
+    let fresh;
+    if (typeof platform.kvs.claim === "function") {
+      fresh = await platform.kvs.claim(key, ttlSeconds);
+    } else {
+      fresh = (await platform.kvs.get(key)) === undefined;
+      if (fresh) await platform.kvs.set(key, 1, { ttl: { value: ttlSeconds, unit: "SECONDS" } });
+    }
+    if (!fresh) throw new HttpError(409, "REPLAYED", "this signature was already used; sign each request afresh");
   }
 
   /** @forge/events consumer: one chunk per event, the continuation goes back on the queue. */

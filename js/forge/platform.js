@@ -7,6 +7,7 @@
 //   kvs.get(key)             → value | undefined
 //   kvs.set(key, value)
 //   kvs.query(prefix, cursor, limit) → { results: [{key, value}], nextCursor }
+//   kvs.claim(key, ttlSeconds) → true if it created the key, false if it existed (atomic)
 //   queue.push(body, {delaySeconds})  → { jobId }
 //   retry({ retryAfter, retryReason, retryData })  → what a trigger or consumer returns to be retried
 //   now()                    epoch ms
@@ -30,6 +31,18 @@ export function forgePlatform({ env = process.env } = {}) {
         if (cursor) q = q.cursor(cursor);
         const page = await q.getMany();
         return { results: page.results ?? [], nextCursor: page.nextCursor };
+      },
+      // keyPolicy FAIL_IF_EXISTS is an atomic create-if-absent (@forge/kvs >= 1.3, see its
+      // PolicySetOptions type); the rejection's code is taken to be KEY_CONFLICT / HTTP 409, as
+      // reported by users: not in Atlassian's reference. Any other error propagates (fail closed).
+      async claim(key, ttlSeconds) {
+        try {
+          await kvs.set(key, 1, { keyPolicy: "FAIL_IF_EXISTS", ttl: { value: ttlSeconds, unit: "SECONDS" } });
+          return true;
+        } catch (err) {
+          if (err?.code === "KEY_CONFLICT" || err?.responseDetails?.status === 409) return false;
+          throw err;
+        }
       },
     },
     queue: {

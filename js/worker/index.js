@@ -1,18 +1,27 @@
-// The Cloudflare Worker host of portal-migrate (wrangler.toml beside this file).
+// The Cloudflare Worker host of portal-migrate (wrangler.toml beside this file; docs/worker.md).
 //
 //   POST /migrate    {request, mode?}  start a job: small ones run inline under a deadline (200 with
 //                    the report), big ones go to the JOBS queue (202 with the jobId)
 //   GET  /jobs/:id   the job's record and report
 //   queue handler    runs one chunk per message under a deadline, re-enqueues the continuation
 //
-// Both endpoints need `Authorization: Bearer <PORTAL_MIGRATE_TOKEN>` or
-// `X-Portal-Migrate-Signature: sha256=<HMAC-SHA256(PORTAL_MIGRATE_HMAC_SECRET, body)>`; bodies over
-// 64 KiB get 413, malformed ones 400, every error a JSON `{error: {code, message}}`.
+// Callers (js/core/edge.js authorize, js/core/signature.js):
+//   - signed: X-Portal-Migrate-Timestamp: <unix s> and X-Portal-Migrate-Signature: v1=<hex
+//     HMAC-SHA256(PORTAL_MIGRATE_HMAC_SECRET, METHOD\npath?query\ntimestamp\nhex(sha256(body)))>;
+//     ±300 s; each signature is accepted once (GuardDO), a replay gets 409. A signed GET reads
+//     only the job in its path.
+//   - bearer, for Jira Automation (it cannot compute an HMAC): Authorization: Bearer
+//     <PORTAL_MIGRATE_TOKEN> starts jobs; <PORTAL_MIGRATE_READ_TOKEN> reads them. Neither does both.
+// Order of checks, cheapest first: route → per-IP rate limit → size → credentials → per-credential
+// rate limit → body → replay → per-site running-job slots → the job. Errors are JSON
+// `{error: {code, message}}` with stable codes (docs/worker.md) and never echo the request.
 //
-// env: secrets ATLASSIAN_EMAIL, ATLASSIAN_API_TOKEN, PORTAL_MIGRATE_TOKEN and/or
-//      PORTAL_MIGRATE_HMAC_SECRET (`wrangler secret put NAME`); var PORTAL_MIGRATE_CONFIG (the config,
+// env: secrets ATLASSIAN_EMAIL, ATLASSIAN_API_TOKEN, PORTAL_MIGRATE_TOKEN, PORTAL_MIGRATE_HMAC_SECRET,
+//      PORTAL_MIGRATE_READ_TOKEN (`wrangler secret put NAME`); var PORTAL_MIGRATE_CONFIG (the config,
 //      JSON text or a TOML table); optional vars PORTAL_MIGRATE_INLINE_MS, PORTAL_MIGRATE_CHUNK_MS,
-//      PORTAL_MIGRATE_INLINE_MAX_CUSTOMERS; bindings JOBS (queue producer), JOURNAL (JournalDO).
+//      PORTAL_MIGRATE_INLINE_MAX_CUSTOMERS, PORTAL_MIGRATE_MAX_RUNNING_JOBS,
+//      PORTAL_MIGRATE_JOB_LEASE_MS; bindings JOBS (queue producer), JOURNAL (JournalDO), GUARD
+//      (GuardDO), RL_IP and RL_CREDENTIAL (rate limits, optional: see throttle.js).
 //
 // The journal is a Durable Object, not D1 or KV:
 //  - KV is eventually consistent (a read may miss a write for ~60 s) and allows 1 write/s per key;
@@ -26,17 +35,32 @@
 import { DurableObject } from "cloudflare:workers";
 import * as core from "../core/worker.js";
 import {
-  HttpError, MAX_BODY_BYTES, authenticate, checkSize, createAtlassianFetch, describeError, isJobId,
-  normaliseHeaders, parseStartBody, tooLarge,
+  HttpError, MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, authorize, callerSecrets, canonicalTarget,
+  checkSize, createAtlassianFetch, describeError, isJobId, normaliseHeaders, parseStartBody, tooLarge,
 } from "../core/edge.js";
 import { createJobs, readStatus } from "../core/jobs.js";
+import { log } from "./log.js";
+import { throttleCredential, throttleIp } from "./throttle.js";
+
+export { GuardDO } from "./guard.js";
 
 /**
  * Inline work stays far below what an HTTP caller (Jira Automation's web request gives up after
  * about 30 s) and the Worker CPU limit allow; a queue consumer may run 15 minutes of wall time, a
  * chunk stops starting customers after 10.
  */
-export const DEFAULTS = Object.freeze({ inlineMs: 20_000, chunkMs: 600_000, fetchTimeoutMs: 60_000 });
+export const DEFAULTS = Object.freeze({
+  inlineMs: 20_000,
+  chunkMs: 600_000,
+  fetchTimeoutMs: 60_000,
+  /** Jobs of one site running (inline or queued) at once; a start past it gets 429 TOO_MANY_JOBS. */
+  maxRunningJobs: 4,
+  /**
+   * A job's slot expires this long after its last start or chunk, so a Worker that died mid-job
+   * frees it. Longer than one chunk (10 min) plus the largest retry delay (15 min, js/core/jobs.js).
+   */
+  jobLeaseMs: 30 * 60_000,
+});
 
 /** The journal's owner: the core's {get, put, list} over Durable Object storage, called by RPC. */
 export class JournalDO extends DurableObject {
@@ -125,14 +149,12 @@ function setup(env) {
   return {
     jobs,
     journal: host.journal,
+    guard: guardFor(env, urls.siteUrl),
     inlineMs: intVar(env, "PORTAL_MIGRATE_INLINE_MS", DEFAULTS.inlineMs),
     chunkMs: intVar(env, "PORTAL_MIGRATE_CHUNK_MS", DEFAULTS.chunkMs),
+    maxRunningJobs: intVar(env, "PORTAL_MIGRATE_MAX_RUNNING_JOBS", DEFAULTS.maxRunningJobs),
+    jobLeaseMs: intVar(env, "PORTAL_MIGRATE_JOB_LEASE_MS", DEFAULTS.jobLeaseMs),
   };
-}
-
-function log(level, message, fields = {}) {
-  const line = JSON.stringify({ level, message, ...fields });
-  (level === "error" ? console.error : level === "warn" ? console.warn : console.log)(line);
 }
 
 function json(status, body, headers = {}) {
@@ -144,7 +166,6 @@ function json(status, body, headers = {}) {
 
 /** Reads at most MAX_BODY_BYTES (the declared length is checked first), as raw bytes. */
 async function readBody(request) {
-  checkSize({ contentLength: request.headers.get("content-length") ?? undefined });
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks = [];
@@ -155,7 +176,7 @@ async function readBody(request) {
     total += value.byteLength;
     if (total > MAX_BODY_BYTES) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(total);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -176,53 +197,125 @@ function utf8(bytes) {
   }
 }
 
-function secretsOf(env) {
-  return { token: env.PORTAL_MIGRATE_TOKEN, hmacSecret: env.PORTAL_MIGRATE_HMAC_SECRET };
+/** The site's GuardDO (guard.js) as async functions (RPC returns thenables, not Promises). */
+function guardFor(env, siteUrl) {
+  const ns = env.GUARD;
+  if (!ns) throw configError("the GUARD Durable Object binding is missing (see wrangler.toml)");
+  const stub = ns.get(ns.idFromName(new URL(siteUrl).host));
+  return {
+    claimSignature: async (id, expiresAtMs) => await stub.claimSignature(id, expiresAtMs),
+    acquireJob: async (jobId, opts) => await stub.acquireJob(jobId, opts),
+    releaseJob: async (jobId) => {
+      await stub.releaseJob(jobId);
+    },
+  };
+}
+
+/** A signature is good once: the second delivery of the same signed bytes is a 409. */
+async function refuseReplay(ctx, auth) {
+  if (!auth.replay) return;
+  if (!(await ctx.guard.claimSignature(auth.replay.id, auth.replay.expiresAtMs))) {
+    throw new HttpError(409, "REPLAYED", "this signature was already used; sign each request afresh");
+  }
+}
+
+function targetOf(request) {
+  const url = new URL(request.url);
+  return canonicalTarget(url.pathname, url.searchParams);
+}
+
+/**
+ * Authorizes before the body is read when it can (bearer: the body plays no part), after it when
+ * it must (a signature covers the body); throttles the proved credential either way.
+ */
+async function authorizeAndRead(request, env, headers, scope) {
+  const args = { headers, scope, method: request.method, target: targetOf(request), secrets: callerSecrets(env) };
+  const signed = headers[SIGNATURE_HEADER] !== undefined || headers[TIMESTAMP_HEADER] !== undefined;
+  let auth = signed ? null : await authorize({ ...args, body: null });
+  if (auth) await throttleCredential(env, auth.credentialKey);
+  const bytes = await readBody(request);
+  if (!auth) {
+    auth = await authorize({ ...args, body: bytes });
+    await throttleCredential(env, auth.credentialKey);
+  }
+  return { auth, bytes };
 }
 
 async function startJob(request, env) {
   const headers = normaliseHeaders(request.headers);
-  const bytes = await readBody(request);
-  await authenticate({ headers, body: bytes, secrets: secretsOf(env) });
+  checkSize({ contentLength: headers["content-length"] });
+  const { auth, bytes } = await authorizeAndRead(request, env, headers, "start");
   const { request: req, mode } = parseStartBody(utf8(bytes), headers["content-type"]);
-  const { jobs, inlineMs } = setup(env);
-  const out = await jobs.start(req, { mode, inlineMs });
+  const jobId = core.jobId(req); // code REQUEST (400): validated before the signature is spent
+  const ctx = setup(env);
+  await refuseReplay(ctx, auth);
+  const slot = await ctx.guard.acquireJob(jobId, { max: ctx.maxRunningJobs, leaseMs: ctx.jobLeaseMs });
+  if (!slot.ok) {
+    log("warn", "start refused: running-job limit", { jobId, running: slot.running, max: slot.max });
+    throw new HttpError(429, "TOO_MANY_JOBS",
+      `${slot.running} jobs of this site are running (limit ${slot.max}); try again when one has finished`,
+      { "retry-after": "60" });
+  }
+  let out;
+  try {
+    out = await ctx.jobs.start(req, { mode, inlineMs: ctx.inlineMs });
+  } finally {
+    if (out?.status !== "queued" && out?.status !== "running") await ctx.guard.releaseJob(jobId);
+  }
+  log("info", "job started", { jobId: out.jobId, status: out.status, scheme: auth.scheme });
   return json(out.status === "done" ? 200 : 202, out);
 }
 
 async function jobStatus(request, env, jobId) {
   const headers = normaliseHeaders(request.headers);
-  await authenticate({ headers, body: new Uint8Array(0), secrets: secretsOf(env) });
+  checkSize({ contentLength: headers["content-length"] });
+  const { auth } = await authorizeAndRead(request, env, headers, "read");
   if (!isJobId(jobId)) throw new HttpError(400, "BAD_JOB_ID", "a job id is 1-64 letters, digits, '-' or '_'");
-  const { journal } = setup(env);
-  const status = await readStatus(core, journal, jobId);
-  if (!status) throw new HttpError(404, "NOT_FOUND", `no job ${jobId}`);
+  const ctx = setup(env);
+  await refuseReplay(ctx, auth);
+  const status = await readStatus(core, ctx.journal, jobId);
+  if (!status) throw new HttpError(404, "NOT_FOUND", "no such job");
   return json(200, status);
 }
 
+function route(request) {
+  const { pathname } = new URL(request.url);
+  if (pathname === "/migrate") {
+    if (request.method !== "POST") throw new HttpError(405, "METHOD_NOT_ALLOWED", "POST /migrate starts a job", { allow: "POST" });
+    return { name: "migrate" };
+  }
+  const m = /^\/jobs\/([^/]*)$/.exec(pathname);
+  if (m) {
+    if (request.method !== "GET") throw new HttpError(405, "METHOD_NOT_ALLOWED", "GET /jobs/:id reads a job", { allow: "GET" });
+    let id;
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch {
+      id = null;
+    }
+    return { name: "job", id };
+  }
+  throw new HttpError(404, "NOT_FOUND", "routes: POST /migrate, GET /jobs/:id");
+}
+
+/** Chunk outcomes after which the job holds no slot (js/core/jobs.js runChunk). */
+const FINISHED = new Set(["done", "failed", "rejected"]);
+
 export default {
   async fetch(request, env) {
+    const t0 = Date.now();
+    let r = { name: "unknown" };
     try {
-      const { pathname } = new URL(request.url);
-      if (pathname === "/migrate") {
-        if (request.method !== "POST") throw new HttpError(405, "METHOD_NOT_ALLOWED", "POST /migrate starts a job", { allow: "POST" });
-        return await startJob(request, env);
-      }
-      const m = /^\/jobs\/([^/]*)$/.exec(pathname);
-      if (m) {
-        if (request.method !== "GET") throw new HttpError(405, "METHOD_NOT_ALLOWED", "GET /jobs/:id reads a job", { allow: "GET" });
-        let id;
-        try {
-          id = decodeURIComponent(m[1]);
-        } catch {
-          id = null;
-        }
-        return await jobStatus(request, env, id);
-      }
-      throw new HttpError(404, "NOT_FOUND", "routes: POST /migrate, GET /jobs/:id");
+      r = route(request);
+      await throttleIp(env, request);
+      return r.name === "migrate" ? await startJob(request, env) : await jobStatus(request, env, r.id);
     } catch (err) {
       const { status, headers, body } = describeError(err);
-      if (status >= 500) log("error", "request failed", body.error);
+      // Ids and codes only: no address, no header, no body. Throttled requests are left to the
+      // invocation log: a flood must not also cost a log line each.
+      if (!(status === 429 && body.error.code === "RATE_LIMITED")) {
+        log(status >= 500 ? "error" : "info", "request refused", { route: r.name, status, code: body.error.code, ms: Date.now() - t0 });
+      }
       return json(status, body, headers);
     }
   },
@@ -237,12 +330,16 @@ export default {
       return;
     }
     for (const msg of batch.messages) {
+      const jobId = typeof msg.body?.request?.jobId === "string" ? msg.body.request.jobId : null;
       try {
-        await ctx.jobs.runChunk(msg.body, { chunkMs: ctx.chunkMs });
+        // A chunk of an admitted job renews its slot even past the limit (guard.js acquireJob).
+        if (jobId) await ctx.guard.acquireJob(jobId, { max: ctx.maxRunningJobs, leaseMs: ctx.jobLeaseMs, force: true });
+        const out = await ctx.jobs.runChunk(msg.body, { chunkMs: ctx.chunkMs });
+        if (out.jobId && FINISHED.has(out.status)) await ctx.guard.releaseJob(out.jobId);
         msg.ack();
       } catch (err) {
         // The chunk could not be recorded or its continuation not enqueued: deliver it again.
-        log("error", "queue: chunk could not finish", { code: err?.code, message: err?.message, attempts: msg.attempts });
+        log("error", "queue: chunk could not finish", { jobId, code: err?.code, message: err?.message, attempts: msg.attempts });
         msg.retry({ delaySeconds: 60 });
       }
     }

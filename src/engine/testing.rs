@@ -15,9 +15,11 @@ use std::collections::VecDeque;
 
 pub const SITE: &str = "https://acme.atlassian.net";
 
+type Answer = Result<HttpResponse, TransportError>;
+
 #[derive(Default)]
 pub struct Script {
-    routes: RefCell<Vec<(String, VecDeque<Result<HttpResponse, TransportError>>)>>,
+    routes: RefCell<Vec<(String, VecDeque<Answer>)>>,
     pub log: RefCell<Vec<String>>,
 }
 
@@ -39,7 +41,7 @@ impl Script {
         )
     }
 
-    fn push(self, pattern: &str, answer: Result<HttpResponse, TransportError>) -> Self {
+    fn push(self, pattern: &str, answer: Answer) -> Self {
         {
             let mut routes = self.routes.borrow_mut();
             match routes.iter_mut().find(|(p, _)| p == pattern) {

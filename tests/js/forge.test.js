@@ -13,11 +13,12 @@ import { escapeKey, unescapeKey, kvsJournal } from "../../js/forge/journal.js";
 // The job limits and the inline rule are the core's (planJob, jobLimits).
 const DEFAULT_LIMITS = core.jobLimits({});
 const isSmall = (request, max) => core.planJob(request, null, { inlineMaxCustomers: max }).inline;
-import { signBody, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/core/edge.js";
+import { signRequest, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/core/edge.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TOKEN = "web-trigger-token-0123456789";
-const HMAC = "hmac-secret-abcdef";
+const READ = "web-trigger-read-token-0123456789";
+const HMAC = "hmac-secret-abcdef-0123456789";
 
 let sim;
 before(async () => {
@@ -35,6 +36,7 @@ const KVS_KEY = /^[a-zA-Z0-9:._\s\-#]+$/;
 
 function fakePlatform({ env = {}, tick = 20, kvsSeed = {} } = {}) {
   const store = new Map(Object.entries(kvsSeed));
+  const expiries = new Map(); // key → epoch ms (KVS TTL, on the virtual clock)
   const pushes = [];
   const requests = [];
   const clock = { t: Date.UTC(2026, 10, 1) };
@@ -42,11 +44,13 @@ function fakePlatform({ env = {}, tick = 20, kvsSeed = {} } = {}) {
     assert.ok(typeof k === "string" && k.length <= 500 && KVS_KEY.test(k), `invalid Forge KVS key ${JSON.stringify(k)}`);
   };
   return {
+    expiries,
     env: {
       ATLASSIAN_EMAIL: sim.credentials.email,
       ATLASSIAN_API_TOKEN: sim.credentials.apiToken,
       PORTAL_MIGRATE_TOKEN: TOKEN,
       PORTAL_MIGRATE_HMAC_SECRET: HMAC,
+      PORTAL_MIGRATE_READ_TOKEN: READ,
       PORTAL_MIGRATE_CONFIG: JSON.stringify(sim.config()),
       PORTAL_MIGRATE_TRIGGER_STATUS: "Converted",
       ...env,
@@ -79,6 +83,15 @@ function fakePlatform({ env = {}, tick = 20, kvsSeed = {} } = {}) {
           results: page.map((key) => ({ key, value: structuredClone(store.get(key)) })),
           nextCursor: start + limit < keys.length ? String(start + limit) : undefined,
         };
+      },
+      // keyPolicy FAIL_IF_EXISTS with a TTL (js/forge/platform.js)
+      async claim(k, ttlSeconds) {
+        checkKey(k);
+        assert.ok(Number.isInteger(ttlSeconds) && ttlSeconds >= 1, `TTL ${ttlSeconds}`);
+        if (store.has(k) && !(expiries.get(k) <= clock.t)) return false;
+        store.set(k, 1);
+        expiries.set(k, clock.t + ttlSeconds * 1000);
+        return true;
       },
     },
     queue: {
@@ -346,63 +359,190 @@ describe("automationAction (action + automation:actionProvider)", () => {
 
 describe("webTrigger (authenticated HTTP start)", () => {
   const start = (request, extra = {}) => JSON.stringify({ request, ...extra });
+  const nowS = (platform) => Math.floor(platform.clock.t / 1000);
+  /** v1 signature headers for a web-trigger request (path "/" plus the query). */
+  const sign = (platform, { method = "POST", path = "/", body = "", secret = HMAC, skew = 0 } = {}) =>
+    signRequest({ secret, method, path, body, timestamp: nowS(platform) + skew });
+  const bearer = { Authorization: `Bearer ${TOKEN}` };
+  const reader = { Authorization: `Bearer ${READ}` };
 
-  test("no credentials, a wrong token or a wrong signature: 401", async () => {
+  /** Nothing happened: no product call, no migration, no comment, no push, no KVS write. */
+  function assertUntouched(platform, kvsBefore) {
+    assert.equal(platform.requests.length, 0, "no Atlassian call");
+    const state = sim.state();
+    assert.equal(state.migrations.length, 0, "no migration");
+    assert.equal(Object.values(state.comments).flat().length, 0, "no comment");
+    assert.equal(platform.pushes.length, 0, "nothing queued");
+    assert.deepEqual([...platform.store.keys()], kvsBefore, "KVS unchanged");
+  }
+
+  test("no credentials, a wrong token or a wrong signature: the same 401", async () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
     const body = start({ issueKey: "SUP-1" });
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Basic ${TOKEN}` }, { "X-Portal-Migrate-Signature": "sha256=" + "0".repeat(64) }]) {
+    const good = await sign(platform, { body });
+    const cases = [
+      {},
+      { Authorization: "Bearer wrong" },
+      { Authorization: `Basic ${TOKEN}` },
+      { Authorization: TOKEN },
+      // the pre-v1 body-only form
+      { "X-Portal-Migrate-Signature": "sha256=" + "0".repeat(64) },
+      // right shape, wrong MAC
+      { "X-Portal-Migrate-Signature": "v1=" + "0".repeat(64), "X-Portal-Migrate-Timestamp": String(nowS(platform)) },
+      // a signature without its timestamp, a timestamp without a signature, a non-numeric timestamp
+      { "X-Portal-Migrate-Signature": good["x-portal-migrate-signature"] },
+      { "X-Portal-Migrate-Timestamp": good["x-portal-migrate-timestamp"] },
+      { ...good, "x-portal-migrate-timestamp": "soon" },
+      // the timestamp moved by one second: the MAC no longer matches
+      { ...good, "x-portal-migrate-timestamp": String(nowS(platform) + 1) },
+      // signed with another secret
+      await sign(platform, { body, secret: "another-secret-0123456789" }),
+      // a signature over another body, another method, another path
+      await sign(platform, { body: start({ issueKey: "SUP-2" }) }),
+      await sign(platform, { method: "GET", body }),
+      await sign(platform, { path: "/elsewhere", body }),
+      // a valid bearer token next to a bad signature: the signature form wins
+      { ...bearer, "X-Portal-Migrate-Signature": "v1=" + "0".repeat(64), "X-Portal-Migrate-Timestamp": String(nowS(platform)) },
+    ];
+    const kvsBefore = [...platform.store.keys()];
+    for (const headers of cases) {
       const res = await h.webTrigger(webRequest({ body, headers }));
       assert.equal(res.statusCode, 401, JSON.stringify(headers));
-      assert.equal(parse(res).error.code, "UNAUTHORIZED");
+      assert.deepEqual(parse(res), { error: { code: "UNAUTHORIZED", message: "missing or invalid credentials" } }, JSON.stringify(headers));
     }
-    // a signature over another body does not authenticate this one
-    const other = await signBody(HMAC, start({ issueKey: "SUP-2" }));
-    const res = await h.webTrigger(webRequest({ body, headers: { "X-Portal-Migrate-Signature": other } }));
+    assertUntouched(platform, kvsBefore);
+  });
+
+  test("a signed start is accepted once: the same bytes again get 409 and change nothing", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const body = start({ issueKey: "SUP-2" }, { mode: "inline" });
+    const headers = await sign(platform, { body });
+    const res = await h.webTrigger(webRequest({ body, headers }));
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(parse(res).status, "done");
+    const migrations = sim.state().migrations.length;
+    assert.equal(migrations, 1);
+    // the MAC is remembered until the end of its window, no longer
+    const key = `sig:${headers["x-portal-migrate-signature"].slice(3)}`;
+    assert.ok(platform.store.has(key));
+    const ttlMs = platform.expiries.get(key) - platform.clock.t;
+    assert.ok(ttlMs > 0 && ttlMs <= 300_000, `TTL ${ttlMs} ms`);
+    const requests = platform.requests.length;
+    const again = await h.webTrigger(webRequest({ body, headers }));
+    assert.equal(again.statusCode, 409);
+    assert.equal(parse(again).error.code, "REPLAYED");
+    assert.equal(platform.requests.length, requests, "no Atlassian call for the replay");
+    assert.equal(sim.state().migrations.length, migrations);
+    assert.equal(sim.state().comments["SUP-2"].length, 1);
+  });
+
+  test("stale and future-dated signatures: 401 STALE_SIGNATURE, nothing done; ±300 s is accepted", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const body = start({ issueKey: "SUP-1" });
+    const kvsBefore = [...platform.store.keys()];
+    for (const skew of [-301, 301, -3600, 86_400]) {
+      const res = await h.webTrigger(webRequest({ body, headers: await sign(platform, { body, skew }) }));
+      assert.equal(res.statusCode, 401, `skew ${skew}`);
+      assert.equal(parse(res).error.code, "STALE_SIGNATURE", `skew ${skew}`);
+    }
+    assertUntouched(platform, kvsBefore);
+    const dry = start({ issueKey: "SUP-1", dryRun: true });
+    for (const skew of [-300, 300]) {
+      const res = await h.webTrigger(webRequest({ body: dry, headers: await sign(platform, { body: dry, skew }) }));
+      assert.equal(res.statusCode, 200, `skew ${skew}: ${res.body}`);
+    }
+  });
+
+  test("scopes: the read token cannot start, the start token cannot read, a signed GET reads only its job", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
+    const kvsBefore = [...platform.store.keys()];
+    let res = await h.webTrigger(webRequest({ body: start({ issueKey: "SUP-1" }), headers: reader }));
+    assert.equal(res.statusCode, 403);
+    assert.equal(parse(res).error.code, "WRONG_SCOPE");
+    assertUntouched(platform, kvsBefore);
+
+    const email = sim.state().assets.objects.find((o) => o.attributes.Company === "INITECH" && o.attributes["Portal Account"]).attributes.Email;
+    const done = parse(await h.webTrigger(webRequest({ body: start({ customers: [email] }), headers: bearer })));
+    assert.equal(done.status, "done");
+    const other = parse(await h.webTrigger(webRequest({ body: start({ issueKey: "SUP-3" }), headers: bearer })));
+    assert.notEqual(other.jobId, done.jobId);
+
+    res = await h.webTrigger(webRequest({ method: "GET", headers: bearer, query: { jobId: done.jobId } }));
+    assert.equal(res.statusCode, 403);
+    assert.equal(parse(res).error.code, "WRONG_SCOPE");
+
+    const signedGet = await sign(platform, { method: "GET", path: `/?jobId=${done.jobId}` });
+    // the signature of one job's GET does not read another job...
+    res = await h.webTrigger(webRequest({ method: "GET", headers: signedGet, query: { jobId: other.jobId } }));
     assert.equal(res.statusCode, 401);
-    assert.equal(platform.requests.length, 0);
-    assert.equal(sim.state().migrations.length, 0);
+    assert.equal(parse(res).error.code, "UNAUTHORIZED");
+    // ...nor is it a start
+    res = await h.webTrigger(webRequest({ body: "", headers: signedGet }));
+    assert.equal(res.statusCode, 401);
+    // it reads its own job, once
+    res = await h.webTrigger(webRequest({ method: "GET", headers: signedGet, query: { jobId: done.jobId } }));
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(parse(res).jobId, done.jobId);
+    res = await h.webTrigger(webRequest({ method: "GET", headers: signedGet, query: { jobId: done.jobId } }));
+    assert.equal(res.statusCode, 409);
+    // the read token reads any job
+    res = await h.webTrigger(webRequest({ method: "GET", headers: reader, query: { jobId: other.jobId } }));
+    assert.equal(res.statusCode, 200);
   });
 
   test("an oversized body: 413 before anything else", async () => {
-    const h = handlersFor(fakePlatform());
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
     const big = start({ customers: Array.from({ length: 4000 }, (_, i) => `customer${i}@example.com`) });
     assert.ok(Buffer.byteLength(big) > MAX_BODY_BYTES);
-    for (const headers of [{ Authorization: `Bearer ${TOKEN}` }, {}]) {
+    const kvsBefore = [...platform.store.keys()];
+    for (const headers of [bearer, {}, await sign(platform, { body: big })]) {
       const res = await h.webTrigger(webRequest({ body: big, headers }));
       assert.equal(res.statusCode, 413);
       assert.equal(parse(res).error.code, "BODY_TOO_LARGE");
       assert.match(parse(res).error.message, /limit is 65536 bytes/);
     }
+    assertUntouched(platform, kvsBefore);
   });
 
-  test("malformed bodies: 400 / 415 with a clear message", async () => {
-    const h = handlersFor(fakePlatform());
-    const auth = { Authorization: `Bearer ${TOKEN}` };
+  test("malformed bodies and a wrong content type: 400 / 415, nothing done, input not echoed", async () => {
+    const platform = fakePlatform();
+    const h = handlersFor(platform);
     const cases = [
       ["{not json", 400, "MALFORMED_JSON"],
       ["[1,2]", 400, "BAD_BODY"],
       [JSON.stringify({ request: "SUP-1" }), 400, "BAD_BODY"],
-      [JSON.stringify({ request: {}, extra: 1 }), 400, "BAD_BODY"],
+      [JSON.stringify({ request: {}, extraFieldXYZ: 1 }), 400, "BAD_BODY"],
       [JSON.stringify({ request: {}, mode: "later" }), 400, "BAD_BODY"],
       [JSON.stringify({ request: { deadlineMs: 1 } }), 400, "BAD_BODY"],
       [JSON.stringify({ request: { companys: ["ACME"] } }), 400, "REQUEST"],
     ];
+    const kvsBefore = [...platform.store.keys()];
     for (const [body, status, code] of cases) {
-      const res = await h.webTrigger(webRequest({ body, headers: auth }));
-      assert.equal(res.statusCode, status, body);
-      assert.equal(parse(res).error.code, code, body);
+      for (const headers of [bearer, await sign(platform, { body })]) {
+        const res = await h.webTrigger(webRequest({ body, headers }));
+        assert.equal(res.statusCode, status, body);
+        assert.equal(parse(res).error.code, code, body);
+        assert.doesNotMatch(res.body, /not json|extraFieldXYZ|later/, "the answer does not echo the body");
+      }
     }
-    const res = await h.webTrigger(webRequest({ body: start({}), headers: { ...auth, "Content-Type": "text/xml" } }));
+    const body = start({ issueKey: "SUP-1" });
+    const res = await h.webTrigger(webRequest({ body, headers: { ...(await sign(platform, { body })), "Content-Type": "text/xml" } }));
     assert.equal(res.statusCode, 415);
-    assert.equal(sim.state().migrations.length, 0);
+    assert.equal(parse(res).error.code, "UNSUPPORTED_MEDIA_TYPE");
+    assert.doesNotMatch(res.body, /xml/);
+    assertUntouched(platform, kvsBefore);
   });
 
-  test("a bearer-authenticated small job runs inline; GET ?jobId returns its report", async () => {
+  test("a bearer-authenticated small job runs inline; GET ?jobId with the read token returns its report", async () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
     const email = sim.state().assets.objects.find((o) => o.attributes.Company === "INITECH" && o.attributes["Portal Account"]).attributes.Email;
-    const res = await h.webTrigger(webRequest({ body: start({ customers: [email] }), headers: { Authorization: `Bearer ${TOKEN}` } }));
+    const res = await h.webTrigger(webRequest({ body: start({ customers: [email] }), headers: bearer }));
     assert.equal(res.statusCode, 200, res.body);
     const out = parse(res);
     assert.equal(out.status, "done");
@@ -411,7 +551,7 @@ describe("webTrigger (authenticated HTTP start)", () => {
     // credentials only ever went to the simulator's (configured) origin, never redirected
     assert.ok(platform.requests.every((r) => r.url.startsWith(sim.url) && r.authorization?.startsWith("Basic ") && r.redirect === "manual"));
 
-    const got = await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId: out.jobId } }));
+    const got = await h.webTrigger(webRequest({ method: "GET", headers: reader, query: { jobId: out.jobId } }));
     assert.equal(got.statusCode, 200);
     const job = parse(got);
     assert.equal(job.state, "done");
@@ -419,25 +559,36 @@ describe("webTrigger (authenticated HTTP start)", () => {
     assert.equal(job.report.customers.length, 1);
     assert.equal(job.report.customers[0].accountId, out.report.customers[0].accountId);
 
-    assert.equal((await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId: "job-0000000000000000" } }))).statusCode, 404);
-    assert.equal((await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId: "../x" } }))).statusCode, 400);
+    const missing = await h.webTrigger(webRequest({ method: "GET", headers: reader, query: { jobId: "job-0000000000000000" } }));
+    assert.equal(missing.statusCode, 404);
+    assert.doesNotMatch(missing.body, /job-0000000000000000/, "the id is not echoed");
+    assert.equal((await h.webTrigger(webRequest({ method: "GET", headers: reader, query: { jobId: "../x" } }))).statusCode, 400);
     assert.equal((await h.webTrigger(webRequest({ method: "GET", query: { jobId: out.jobId } }))).statusCode, 401);
-    assert.equal((await h.webTrigger(webRequest({ method: "PUT", headers: { Authorization: `Bearer ${TOKEN}` } }))).statusCode, 405);
+    assert.equal((await h.webTrigger(webRequest({ method: "PUT", headers: bearer }))).statusCode, 405);
   });
 
-  test("an HMAC-signed request is accepted", async () => {
-    const h = handlersFor(fakePlatform());
-    const body = start({ issueKey: "SUP-2" }, { mode: "inline" });
-    const res = await h.webTrigger(webRequest({ body, headers: { "X-Portal-Migrate-Signature": await signBody(HMAC, body) } }));
-    assert.equal(res.statusCode, 200, res.body);
-    assert.equal(parse(res).status, "done");
-  });
-
-  test("with no caller secret configured every request is refused (503)", async () => {
-    const h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_TOKEN: "", PORTAL_MIGRATE_HMAC_SECRET: "" } }));
-    const res = await h.webTrigger(webRequest({ body: start({ issueKey: "SUP-1" }), headers: { Authorization: "Bearer " } }));
+  test("with no usable caller secret every request is refused (503); short secrets do not count", async () => {
+    let h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_TOKEN: "", PORTAL_MIGRATE_HMAC_SECRET: "" } }));
+    let res = await h.webTrigger(webRequest({ body: start({ issueKey: "SUP-1" }), headers: { Authorization: "Bearer " } }));
     assert.equal(res.statusCode, 503);
     assert.equal(parse(res).error.code, "NOT_CONFIGURED");
+    h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_TOKEN: "short", PORTAL_MIGRATE_HMAC_SECRET: "" } }));
+    res = await h.webTrigger(webRequest({ body: start({ issueKey: "SUP-1" }), headers: { Authorization: "Bearer short" } }));
+    assert.equal(res.statusCode, 503);
+    // a read token equal to the start token is ignored: that token still starts, but reads nothing
+    h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_READ_TOKEN: TOKEN, PORTAL_MIGRATE_HMAC_SECRET: "" } }));
+    res = await h.webTrigger(webRequest({ method: "GET", headers: bearer, query: { jobId: "job-0000000000000000" } }));
+    assert.equal(res.statusCode, 503);
+    // an HMAC secret equal to a token is ignored: the token cannot be used to sign
+    h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_HMAC_SECRET: READ } }));
+    const dry = start({ issueKey: "SUP-1", dryRun: true });
+    res = await h.webTrigger(webRequest({ body: dry, headers: await signRequest({ secret: READ, method: "POST", path: "/", body: dry, timestamp: Math.floor(Date.UTC(2026, 10, 1) / 1000) }) }));
+    assert.equal(res.statusCode, 401);
+    // reading needs the read token or the HMAC secret
+    h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_READ_TOKEN: "", PORTAL_MIGRATE_HMAC_SECRET: "" } }));
+    res = await h.webTrigger(webRequest({ method: "GET", headers: bearer, query: { jobId: "job-0000000000000000" } }));
+    assert.equal(res.statusCode, 503);
+    assert.equal(sim.state().migrations.length, 0);
   });
 });
 
@@ -461,7 +612,7 @@ describe("queueConsumer (@forge/events)", () => {
     // unfinished only goes down from chunk to chunk
     const left = chunks.map((c) => c.body.unfinished);
     assert.deepEqual([...left].sort((a, b) => b - a), left);
-    const job = parse(await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${TOKEN}` }, query: { jobId } })));
+    const job = parse(await h.webTrigger(webRequest({ method: "GET", headers: { Authorization: `Bearer ${READ}` }, query: { jobId } })));
     assert.equal(job.state, "done");
     assert.equal(job.chunks, chunks.length);
     assert.equal(job.report.totals.unfinished, 0);
@@ -625,7 +776,7 @@ describe("manifest.yml and the Forge entry", () => {
     const { forgePlatform } = await import("../../js/forge/platform.js");
     const p = forgePlatform({ env: {} });
     for (const k of ["fetch", "now", "retry"]) assert.equal(typeof p[k], "function", k);
-    for (const k of ["get", "set", "query"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
+    for (const k of ["get", "set", "query", "claim"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
     assert.equal(typeof p.queue.push, "function");
     const retry = p.retry({ retryAfter: 5000 });
     assert.equal(retry._retry, true, "an InvocationError asks the platform to retry");

@@ -1,84 +1,54 @@
-// The Worker host end to end: wrangler bundles js/worker/index.js exactly as `wrangler deploy`
-// would (dry run, offline), and miniflare runs that bundle in workerd with its real Queue and
-// Durable Object implementations, configured from js/worker/wrangler.toml. The Worker's outbound
-// fetches go to a real simulator on 127.0.0.1.
-//
-// Versions: miniflare 4.20260426.0 and wrangler 4.86.0 are the last that run on Node 20 (later
-// ones need Node >= 22), so this file runs under the machine's Node 20 with node --test.
+// The Worker host end to end: the bundle wrangler builds for `wrangler deploy`, run by miniflare
+// in workerd with its real Queue and Durable Object implementations, against a real simulator on
+// 127.0.0.1 (tests/js/helpers/worker.js). The untrusted edge (signatures, replay, scopes,
+// throttling, job slots) has its own suite: tests/js/worker-edge.test.js.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, readdirSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { startSimulator } from "../../js/sim/index.js";
-import { signBody } from "../../js/core/edge.js";
+import { signRequest } from "../../js/core/edge.js";
+import { buildBundle, startWorker, freshIp, ORIGIN, SECRETS } from "./helpers/worker.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CONFIG = path.join(ROOT, "js/worker/wrangler.toml");
-const TOKEN = "worker-bearer-token-0123456789";
-const HMAC = "worker-hmac-secret";
-const ORIGIN = "https://portal-migrate.example.workers.dev";
+const TOKEN = SECRETS.PORTAL_MIGRATE_TOKEN;
+const READ = SECRETS.PORTAL_MIGRATE_READ_TOKEN;
+const HMAC = SECRETS.PORTAL_MIGRATE_HMAC_SECRET;
 
 let sim;
 let mf;
+let bundle;
 let outdir;
 const stdio = [];
+// One address for the whole file, far below the per-IP limit (tests/js/worker-edge.test.js
+// covers throttling).
+const IP = freshIp();
 
 before(async () => {
   sim = await startSimulator({ seed: 5 });
-  outdir = mkdtempSync(path.join(tmpdir(), "portal-migrate-worker-"));
-  // The deployable bundle, built offline by wrangler itself.
-  await promisify(execFile)(process.execPath, [
-    path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir, "-c", CONFIG,
-  ], { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" }, timeout: 60_000 });
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(CONFIG);
-  mf = new Miniflare({
-    ...workerOptions,
-    name: "portal-migrate",
-    modules: true,
-    scriptPath: path.join(outdir, "index.js"),
-    modulesRoot: outdir,
-    bindings: {
-      ...workerOptions.bindings,
-      PORTAL_MIGRATE_CONFIG: JSON.stringify(sim.config()),
-      ATLASSIAN_EMAIL: sim.credentials.email,
-      ATLASSIAN_API_TOKEN: sim.credentials.apiToken,
-      PORTAL_MIGRATE_TOKEN: TOKEN,
-      PORTAL_MIGRATE_HMAC_SECRET: HMAC,
-      // A chunk may start customers for 1 s (6 s minus the core's 5 s per-customer estimate).
-      PORTAL_MIGRATE_CHUNK_MS: "6000",
-    },
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.on("data", (d) => stdio.push(String(d)));
-      stderr.on("data", (d) => stdio.push(String(d)));
-    },
-  });
-  await mf.ready;
+  bundle = await buildBundle();
+  outdir = bundle.outdir;
+  mf = await startWorker({ outdir, sim, stdio });
 });
 
 after(async () => {
   await mf?.dispose();
   await sim?.close();
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
+  bundle?.dispose();
 });
 
 function post(body, headers = {}) {
   return mf.dispatchFetch(`${ORIGIN}/migrate`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", "cf-connecting-ip": IP, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 }
 
 const bearer = { authorization: `Bearer ${TOKEN}` };
+const reader = { authorization: `Bearer ${READ}` };
 
-async function getJob(jobId, headers = bearer) {
-  return mf.dispatchFetch(`${ORIGIN}/jobs/${encodeURIComponent(jobId)}`, { headers });
+async function getJob(jobId, headers = reader) {
+  return mf.dispatchFetch(`${ORIGIN}/jobs/${encodeURIComponent(jobId)}`, { headers: { "cf-connecting-ip": IP, ...headers } });
 }
 
 /** Polls GET /jobs/:id until the job leaves queued/running (the queue runs in workerd). */
@@ -116,11 +86,11 @@ describe("the bundle", () => {
 
 describe("POST /migrate: the untrusted edge", () => {
   test("no credentials or wrong ones: 401 with a JSON error", async () => {
-    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: TOKEN }, { "x-portal-migrate-signature": "sha256=" + "ab".repeat(32) }]) {
+    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: TOKEN }, { "x-portal-migrate-signature": "sha256=" + "ab".repeat(32) }, { "x-portal-migrate-signature": "v1=" + "ab".repeat(32), "x-portal-migrate-timestamp": String(Math.floor(Date.now() / 1000)) }]) {
       const res = await post({ request: { issueKey: "SUP-1" } }, headers);
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.match(res.headers.get("content-type"), /^application\/json/);
-      assert.equal((await res.json()).error.code, "UNAUTHORIZED");
+      assert.deepEqual(await res.json(), { error: { code: "UNAUTHORIZED", message: "missing or invalid credentials" } });
     }
     const res = await getJob("job-0000000000000000", {});
     assert.equal(res.status, 401);
@@ -140,7 +110,7 @@ describe("POST /migrate: the untrusted edge", () => {
         c.close();
       },
     });
-    res = await mf.dispatchFetch(`${ORIGIN}/migrate`, { method: "POST", headers: { ...bearer, "content-type": "application/json" }, body: stream, duplex: "half" });
+    res = await mf.dispatchFetch(`${ORIGIN}/migrate`, { method: "POST", headers: { ...bearer, "content-type": "application/json", "cf-connecting-ip": IP }, body: stream, duplex: "half" });
     assert.equal(res.status, 413);
     await res.arrayBuffer();
   });
@@ -157,10 +127,10 @@ describe("POST /migrate: the untrusted edge", () => {
       assert.equal(res.status, status, body);
       assert.equal((await res.json()).error.code, code, body);
     }
-    let res = await mf.dispatchFetch(`${ORIGIN}/migrate`, { headers: bearer });
+    let res = await mf.dispatchFetch(`${ORIGIN}/migrate`, { headers: { ...bearer, "cf-connecting-ip": IP } });
     assert.equal(res.status, 405);
     await res.arrayBuffer();
-    res = await mf.dispatchFetch(`${ORIGIN}/elsewhere`, { headers: bearer });
+    res = await mf.dispatchFetch(`${ORIGIN}/elsewhere`, { headers: { ...bearer, "cf-connecting-ip": IP } });
     assert.equal(res.status, 404);
     await res.arrayBuffer();
     res = await getJob("job-0000000000000000");
@@ -170,10 +140,10 @@ describe("POST /migrate: the untrusted edge", () => {
 });
 
 describe("jobs", () => {
-  test("a small job migrates inline (HMAC-signed) and GET /jobs/:id returns its report", async () => {
+  test("a small job migrates inline (signed) and GET /jobs/:id returns its report", async () => {
     const issue = sim.state().issues.find((i) => i.key === "SUP-1");
     const body = JSON.stringify({ request: { issueKey: "SUP-1" } });
-    const res = await post(body, { "x-portal-migrate-signature": await signBody(HMAC, body) });
+    const res = await post(body, await signRequest({ secret: HMAC, method: "POST", path: "/migrate", body }));
     assert.equal(res.status, 200);
     const out = await res.json();
     assert.equal(out.status, "done");
@@ -182,8 +152,12 @@ describe("jobs", () => {
     assert.ok(migratedIds(state).has(issue.reporter), "the reporter was migrated");
     assert.equal(state.comments["SUP-1"].length, 1);
 
+    // read with the read token, and with a start-secret signature of exactly this GET
     const job = await (await getJob(out.jobId)).json();
     assert.equal(job.state, "done");
+    const signedGet = await getJob(out.jobId, await signRequest({ secret: HMAC, method: "GET", path: `/jobs/${out.jobId}` }));
+    assert.equal(signedGet.status, 200);
+    assert.deepEqual(await signedGet.json(), job);
     assert.equal(job.finished, true, "the core's journal (in the Durable Object) says finished");
     assert.equal(job.report.customers.length, 1);
     assert.equal(job.report.customers[0].portalAccountId, issue.reporter);
