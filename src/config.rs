@@ -97,18 +97,20 @@ pub struct MigrateConfig {
 impl Default for MigrateConfig {
     fn default() -> Self {
         Self {
-            mode: MigrateMode::Single,
+            mode: MigrateMode::Bulk,
             batch_size: 100,
             poll_timeout_ms: 60_000,
         }
     }
 }
 
+/// `bulk` (the default) sends `bulk-migrate-to-atlassian-account`, which the admin UI itself sends even
+/// for one customer; `single` the older per-customer route (atlassian-api.md §14).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum MigrateMode {
-    #[default]
     Single,
+    #[default]
     Bulk,
 }
 

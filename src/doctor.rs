@@ -11,16 +11,30 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Check {
     pub name: String,
+    /// Passed, or skipped (a skipped check fails nothing but proves nothing: hosts show it apart).
     pub ok: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+}
+
+fn skipped(name: &str, why: impl Into<String>) -> Check {
+    Check {
+        name: name.into(),
+        ok: true,
+        skipped: true,
+        detail: why.into(),
+        fix: None,
+    }
 }
 
 fn pass(name: &str, detail: impl Into<String>) -> Check {
     Check {
         name: name.into(),
         ok: true,
+        skipped: false,
         detail: detail.into(),
         fix: None,
     }
@@ -30,6 +44,7 @@ fn failed(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Chec
     Check {
         name: name.into(),
         ok: false,
+        skipped: false,
         detail: detail.into(),
         fix: Some(fix.into()),
     }
@@ -102,20 +117,14 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         .map(str::to_string)
         .or_else(|| s.config.companies.first().cloned());
     let first = customer_query(&client, s, &urls, company.as_deref(), &mut out).await;
-    let skip = |name: &str| {
-        pass(
-            name,
-            "skipped: give a company (doctor --company KEY) to check it",
-        )
-    };
     let first = first.filter(|p| !p.items.is_empty() || !p.meta.is_empty());
-    if company.is_none() || first.is_none() {
-        out.push(skip("attribute portalAccountAttribute"));
+    match type_attributes(&client, s, &urls, first).await {
+        Some((type_id, attrs)) => attributes(s, type_id, &attrs, &mut out),
+        None => out.push(skipped(
+            "attribute portalAccountAttribute",
+            "skipped: the customer query found no object and names no object type; give a company (doctor --company KEY)",
+        )),
     }
-    if let Some(page) = &first {
-        attributes(&client, s, &urls, page, &mut out).await;
-    }
-
     match resolve_groups(&client, s).await {
         Ok(ids) if ids.is_empty() => out.push(pass("groups resolved", "no groups configured")),
         Ok(ids) => {
@@ -150,15 +159,15 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         )),
     }
 
-    match client.call(tenant::may_administer(site)).await {
-        Ok(true) => out.push(pass(
+    match client.call(tenant::my_groups(site)).await {
+        Ok(g) if g.iter().any(|n| n.eq_ignore_ascii_case(tenant::SITE_ADMINS)) => out.push(pass(
             "may add group members",
-            "the account has Administer Jira",
+            format!("the account is in {}", tenant::SITE_ADMINS),
         )),
-        Ok(false) => out.push(failed(
+        Ok(_) => out.push(failed(
             "may add group members",
-            "the account lacks Administer Jira / site admin",
-            "use a site-admin (and org-admin) service account",
+            format!("the account is not in {} (adding group members needs site admin, not only Administer Jira)", tenant::SITE_ADMINS),
+            "use a service account that is a site admin (and an org admin)",
         )),
         Err(e) => {
             let fix = if e.status().is_some() {
@@ -171,7 +180,10 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
     }
 
     if s.config.assets.company_query.is_some() && company.is_none() {
-        out.push(skip("Confluence space visible"));
+        out.push(skipped(
+            "Confluence space visible",
+            "skipped: give a company (doctor --company KEY) to check its space",
+        ));
     }
     if let (Some(company), true) = (&company, s.config.assets.company_query.is_some()) {
         out.push(space(&client, s, &urls, &cache, company).await);
@@ -233,25 +245,48 @@ async fn customer_query(
     }
 }
 
-/// The customer object's attributes the config names.
-async fn attributes(
+/// The customer object type and its attributes: from the first customer found, else from the object
+/// type the customer query names (by id, or by name through one object of that type).
+async fn type_attributes(
     client: &Client<'_>,
     s: &Settings,
     urls: &Urls,
-    page: &assets::SearchPage,
+    first: Option<assets::SearchPage>,
+) -> Option<(Option<ObjectTypeId>, Vec<assets::TypeAttribute>)> {
+    let query = &s.config.assets.customer_query;
+    let page = match first {
+        Some(p) => Some(p),
+        None => match assets::object_type_name_in(query) {
+            Some(name) => {
+                let aql = format!("objectType = {}", assets::quote(&name).ok()?);
+                client.call(assets::search(urls, &aql, 0, 1)).await.ok()
+            }
+            None => None,
+        },
+    };
+    let type_id = page
+        .as_ref()
+        .and_then(|p| p.items.first())
+        .and_then(|o| o.type_id().cloned())
+        .or_else(|| assets::object_type_in(query));
+    let mut attrs = page.map(|p| p.meta).unwrap_or_default();
+    if attrs.is_empty() {
+        attrs = client
+            .call(assets::type_attributes(urls, type_id.as_ref()?))
+            .await
+            .unwrap_or_default();
+    }
+    (!attrs.is_empty()).then_some((type_id, attrs))
+}
+
+/// The customer object's attributes the config names.
+fn attributes(
+    s: &Settings,
+    type_id: Option<ObjectTypeId>,
+    attrs: &[assets::TypeAttribute],
     out: &mut Vec<Check>,
 ) {
     let cfg = &s.config.assets;
-    let type_id = page.items.first().and_then(|o| o.type_id().cloned());
-    let mut attrs = page.meta.clone();
-    if attrs.is_empty() {
-        if let Some(t) = &type_id {
-            attrs = client
-                .call(assets::type_attributes(urls, t))
-                .await
-                .unwrap_or_default();
-        }
-    }
     let wanted = [
         Some(("portalAccountAttribute", &cfg.portal_account_attribute)),
         cfg.email_attribute.as_ref().map(|e| ("emailAttribute", e)),
@@ -291,8 +326,8 @@ async fn space(
     const NAME: &str = "Confluence space visible";
     match resolve_space(client, s, urls, cache, Some(company)).await {
         Ok(Some(key)) => match client.call(confluence::find_space(&s.site_url, &key)).await {
-            Ok(true) => pass(NAME, format!("{key} (company {company})")),
-            Ok(false) => failed(
+            Ok(Some(_)) => pass(NAME, format!("{key} (company {company})")),
+            Ok(None) => failed(
                 NAME,
                 format!("space {key} not found or not visible"),
                 "give the account space admin on the company's space",

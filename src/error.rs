@@ -32,6 +32,13 @@ pub enum Error {
         surface: Surface,
         message: String,
     },
+    /// An undocumented route this job needs answered 404 for a customer that exists: the route is gone
+    /// (or moved) on this site. The job stops with nothing closed, so it can be resumed once fixed.
+    Unavailable {
+        op: &'static str,
+        surface: Surface,
+        message: String,
+    },
     /// A listing did not page as documented (ignored its offset, or went past every bound). A re-run
     /// meets the same service.
     Paging {
@@ -55,6 +62,7 @@ impl Error {
             Error::Decode { .. } => "DECODE",
             Error::NotYetVisible { .. } => "NOT_YET_VISIBLE",
             Error::Paging { .. } => "PAGING",
+            Error::Unavailable { .. } => "ROUTE_UNAVAILABLE",
             Error::Journal { .. } => "JOURNAL",
         }
     }
@@ -80,7 +88,8 @@ impl Error {
             Error::Api { surface, .. }
             | Error::Transport { surface, .. }
             | Error::NotYetVisible { surface, .. }
-            | Error::Paging { surface, .. } => Some(*surface),
+            | Error::Paging { surface, .. }
+            | Error::Unavailable { surface, .. } => Some(*surface),
             _ => None,
         }
     }
@@ -127,6 +136,11 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{op} ({surface}): not visible yet: {message}"),
             Error::Paging {
+                op,
+                surface,
+                message,
+            }
+            | Error::Unavailable {
                 op,
                 surface,
                 message,

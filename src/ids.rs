@@ -139,6 +139,26 @@ pub fn pct(v: &str) -> String {
     out
 }
 
+/// Decodes `%XX` escapes (and `+` as a space) of a query value; an invalid escape stays as it is.
+pub fn unpct(v: &str) -> String {
+    let b = v.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +199,14 @@ mod tests {
         assert!(is_uuid("0c1b8e5e-0000-4000-8000-000000000001"));
         assert!(!is_uuid("portal-migrated"));
         assert!(!is_uuid("0c1b8e5e-0000-4000-8000-00000000000g"));
+    }
+
+    #[test]
+    fn unpct_reverses_pct_and_keeps_broken_escapes() {
+        assert_eq!(unpct(&pct("a b/é:%")), "a b/é:%");
+        assert_eq!(unpct("100%"), "100%");
+        assert_eq!(unpct("%zz+x"), "%zz x");
+        assert_eq!(unpct("b2Zm%3D"), "b2Zm=");
     }
 
     #[test]

@@ -17,6 +17,8 @@ export async function runJob(request, config, host, { progress, quiet = false, o
   }
   if (!quiet) out.print(renderTable(result.report));
   out.print(styleSummary(out.style, result.summary, result.report.totals) + "\n");
+  const { issue, commentError } = result.report;
+  if (commentError) out.print(`comment: not posted on ${issue}: ${commentError}\n`);
   return result;
 }
 

@@ -158,6 +158,42 @@ pub fn type_attributes(urls: &Urls, type_id: &ObjectTypeId) -> Op<Vec<TypeAttrib
     )
 }
 
+/// The object type a customer query names (`objectTypeId = 4`), if it names one by id.
+pub fn object_type_in(query: &str) -> Option<ObjectTypeId> {
+    let lower = query.to_ascii_lowercase();
+    let at = lower.find("objecttypeid")?;
+    let rest = lower[at + "objecttypeid".len()..].trim_start();
+    let rest = rest.strip_prefix('=')?.trim_start().trim_start_matches('"');
+    let id: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    (!id.is_empty()).then(|| ObjectTypeId::new(id))
+}
+
+/// The object type a customer query names by name (`objectType = "Customer"`), if any.
+pub fn object_type_name_in(query: &str) -> Option<String> {
+    let lower = query.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("objecttype") {
+        let at = from + i + "objecttype".len();
+        from = at;
+        let rest = query[at..].trim_start();
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let name: String = match rest.strip_prefix('"') {
+            Some(q) => q.chars().take_while(|c| *c != '"').collect(),
+            None => rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+                .collect(),
+        };
+        if !name.is_empty() {
+            return Some(name);
+        }
+    }
+    None
+}
+
 /// Resolves an attribute given by id or by name (case-insensitive) among `attrs`; the error lists
 /// close matches.
 pub fn resolve_attribute(attrs: &[TypeAttribute], wanted: &str, path: &str) -> Result<AttributeId> {
@@ -177,15 +213,26 @@ pub fn resolve_attribute(attrs: &[TypeAttribute], wanted: &str, path: &str) -> R
     ))
 }
 
-/// `PUT /object/{id}` changing one attribute; only the listed attributes change (§3.5).
-pub fn update_attribute(urls: &Urls, object: &ObjectId, attr: &AttributeId, value: &str) -> Op<()> {
+/// `PUT /object/{id}` changing one attribute; only the listed attributes change (§3.5). It carries
+/// the object's `objectTypeId` as public clients and Atlassian's object template do (§14).
+pub fn update_attribute(
+    urls: &Urls,
+    object: &ObjectId,
+    object_type: Option<&ObjectTypeId>,
+    attr: &AttributeId,
+    value: &str,
+) -> Op<()> {
+    let mut body = json!({"attributes": [{"objectTypeAttributeId": attr, "objectAttributeValues": [{"value": value}]}]});
+    if let Some(t) = object_type {
+        body["objectTypeId"] = json!(t);
+    }
     Op::safe(
         "assets.updateObject",
         HttpRequest::json(
             Surface::Assets,
             "PUT",
             format!("{}/object/{}", urls.assets, pct(object.as_str())),
-            &json!({"attributes": [{"objectTypeAttributeId": attr, "objectAttributeValues": [{"value": value}]}]}),
+            &body,
         ),
         |r| r.json::<serde_json::Value>().map(|_| ()),
     )
@@ -267,6 +314,22 @@ mod tests {
     }
 
     #[test]
+    fn a_customer_query_names_its_object_type_by_id() {
+        assert_eq!(
+            object_type_in("objectTypeId = 4 AND Company = {company}").map(|t| t.0),
+            Some("4".into())
+        );
+        assert_eq!(object_type_in("ObjectTypeId=\"12\"").map(|t| t.0), Some("12".into()));
+        assert_eq!(object_type_in("objectType = \"Customer\""), None);
+        assert_eq!(
+            object_type_name_in("objectTypeId = 4 AND objectType = \"Customer\" AND x = {company}"),
+            Some("Customer".into())
+        );
+        assert_eq!(object_type_name_in("objectType = Company"), Some("Company".into()));
+        assert_eq!(object_type_name_in("objectTypeId = 4"), None);
+    }
+
+    #[test]
     fn unknown_attribute_lists_close_matches() {
         let attrs = vec![TypeAttribute {
             id: "91".into(),
@@ -286,6 +349,7 @@ mod tests {
         let r = update_attribute(
             &urls(),
             &ObjectId::new("88"),
+            Some(&ObjectTypeId::new("4")),
             &AttributeId::new("91"),
             "712020:x",
         )
@@ -294,7 +358,7 @@ mod tests {
         assert_eq!(
             r.body.as_deref(),
             Some(
-                r#"{"attributes":[{"objectAttributeValues":[{"value":"712020:x"}],"objectTypeAttributeId":"91"}]}"#
+                r#"{"attributes":[{"objectAttributeValues":[{"value":"712020:x"}],"objectTypeAttributeId":"91"}],"objectTypeId":"4"}"#
             )
         );
     }

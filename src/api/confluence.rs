@@ -6,14 +6,18 @@ use super::Op;
 use crate::error::Error;
 use crate::http::{HttpRequest, Surface};
 use crate::ids::{pct, AccountId, SpaceKey};
+use crate::page::Page;
 use serde::Deserialize;
 use serde_json::json;
 
-/// `GET /wiki/api/v2/spaces?keys=KEY`: whether the space exists and is visible to the caller (§7.2).
-pub fn find_space(site: &str, key: &SpaceKey) -> Op<bool> {
+/// `GET /wiki/api/v2/spaces?keys=KEY`: the space's id when it exists and is visible to the caller
+/// (§7.2).
+pub fn find_space(site: &str, key: &SpaceKey) -> Op<Option<String>> {
     #[derive(Deserialize)]
     struct S {
         key: String,
+        #[serde(deserialize_with = "crate::ids::string_or_number")]
+        id: String,
     }
     #[derive(Deserialize)]
     struct R {
@@ -30,8 +34,91 @@ pub fn find_space(site: &str, key: &SpaceKey) -> Op<bool> {
                 pct(key.as_str())
             ),
         ),
-        move |r| Ok(r.json::<R>()?.results.iter().any(|s| s.key == want)),
+        move |r| {
+            let found = r.json::<R>()?.results.into_iter().find(|s| s.key == want);
+            Ok(found.map(|s| s.id))
+        },
     )
+}
+
+/// One space permission a user holds: `(key, target)`, e.g. `("read", "space")`.
+pub type Grant = (String, String);
+
+/// A page of `GET /wiki/api/v2/spaces/{id}/permissions` (§7.2, §14): each assignment as
+/// `(principal type, principal id, grant)`, and the cursor of the next page.
+pub type PermissionPage = Page<(String, String, Grant), Option<String>>;
+
+pub fn space_permissions(site: &str, space_id: &str, cursor: Option<&str>) -> Op<PermissionPage> {
+    #[derive(Deserialize)]
+    struct Principal {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(deserialize_with = "crate::ids::string_or_number")]
+        id: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Operation {
+        key: String,
+        target_type: String,
+    }
+    #[derive(Deserialize)]
+    struct A {
+        principal: Principal,
+        operation: Operation,
+    }
+    #[derive(Deserialize, Default)]
+    struct Links {
+        #[serde(default)]
+        next: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct R {
+        #[serde(default)]
+        results: Vec<A>,
+        #[serde(default, rename = "_links")]
+        links: Links,
+    }
+    let mut url = format!(
+        "{site}/wiki/api/v2/spaces/{}/permissions?limit=250",
+        pct(space_id)
+    );
+    if let Some(c) = cursor {
+        url.push_str(&format!("&cursor={}", pct(c)));
+    }
+    Op::safe(
+        "confluence.spacePermissions",
+        HttpRequest::get(Surface::Confluence, url),
+        |r| {
+            let p: R = r.json()?;
+            let next = p.links.next.as_deref().and_then(cursor_of);
+            let items = p
+                .results
+                .into_iter()
+                .map(|a| {
+                    let grant = (a.operation.key, a.operation.target_type);
+                    (a.principal.kind, a.principal.id, grant)
+                })
+                .collect();
+            Ok(Page {
+                items,
+                is_last: Some(next.is_none()),
+                total: None,
+                meta: next,
+            })
+        },
+    )
+}
+
+/// The `cursor` query value of a `_links.next` URL.
+fn cursor_of(next: &str) -> Option<String> {
+    let query = next.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "cursor")
+        .map(|(_, v)| crate::ids::unpct(v))
+        .filter(|c| !c.is_empty())
 }
 
 /// `POST /wiki/rest/api/space/{key}/permission` with the documented `key`/`target` shape (§7.1).
@@ -178,6 +265,29 @@ mod tests {
                 r#"{"operation":{"key":"read","target":"space"},"subject":{"identifier":"a:1","type":"user"}}"#
             )
         );
+    }
+
+    #[test]
+    fn space_permissions_read_assignments_and_the_next_cursor() {
+        let op = space_permissions("https://s", "98", None);
+        assert_eq!(
+            op.request.url,
+            "https://s/wiki/api/v2/spaces/98/permissions?limit=250"
+        );
+        let body = r#"{"results":[{"id":"1","principal":{"type":"user","id":"a:1"},"operation":{"key":"read","targetType":"space"}}],
+            "_links":{"next":"/wiki/api/v2/spaces/98/permissions?limit=250&cursor=b2Zm%3D"}}"#;
+        let p = answer(&op, 200, body).unwrap();
+        assert_eq!(
+            p.items,
+            vec![("user".into(), "a:1".into(), ("read".into(), "space".into()))]
+        );
+        assert_eq!(p.meta.as_deref(), Some("b2Zm="));
+        let last = answer(&op, 200, r#"{"results":[],"_links":{}}"#).unwrap();
+        assert_eq!((last.meta, last.is_last), (None, Some(true)));
+        let next = space_permissions("https://s", "98", Some("b2Zm="))
+            .request
+            .url;
+        assert!(next.ends_with("&cursor=b2Zm%3D"), "{next}");
     }
 
     #[test]

@@ -82,14 +82,42 @@ pub fn bulk_migrate(urls: &Urls, ids: &[PortalCustomerId]) -> Result<Op<()>> {
     ))
 }
 
+/// A directory entry. Its fields are not documented (§2.1): the id may come as `username` (seen),
+/// `accountId` or `id`; an entry with none of them is kept so it can be reported.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalCustomer {
-    pub username: PortalCustomerId,
+    #[serde(default)]
+    username: Option<PortalCustomerId>,
+    #[serde(default)]
+    account_id: Option<PortalCustomerId>,
+    #[serde(default)]
+    id: Option<PortalCustomerId>,
     #[serde(default)]
     pub email_address: Option<String>,
     #[serde(default)]
     pub display_name: Option<String>,
+}
+
+impl LocalCustomer {
+    pub fn id(&self) -> Option<&PortalCustomerId> {
+        [&self.username, &self.account_id, &self.id]
+            .into_iter()
+            .flatten()
+            .find(|i| !i.is_empty())
+    }
+
+    /// What identifies the entry in a listing, with or without an id.
+    pub fn key(&self) -> String {
+        match self.id() {
+            Some(i) => i.0.clone(),
+            None => format!(
+                "no id: {} {}",
+                self.email_address.as_deref().unwrap_or(""),
+                self.display_name.as_deref().unwrap_or("")
+            ),
+        }
+    }
 }
 
 /// `GET .../local-servicedesk-user?active-filter=active&start-index&max-results` (§2.1). No total or
@@ -191,5 +219,16 @@ mod tests {
         let p = answer(&list(&urls(), 7, 500), 200, body).unwrap();
         assert_eq!((p.is_last, p.total), (None, None));
         assert_eq!(p.items[0].email_address.as_deref(), Some("a@b.c"));
+        assert_eq!(p.items[0].id().map(|i| i.as_str()), Some("qm:1"));
+    }
+
+    #[test]
+    fn a_directory_entry_may_name_its_id_three_ways_or_not_at_all() {
+        let body =
+            r#"{"localCustomers":[{"accountId":"qm:2"},{"id":"qm:3"},{"emailAddress":"x@y.z"}]}"#;
+        let p = answer(&list(&urls(), 0, 500), 200, body).unwrap();
+        let ids: Vec<Option<&str>> = p.items.iter().map(|c| c.id().map(|i| i.as_str())).collect();
+        assert_eq!(ids, vec![Some("qm:2"), Some("qm:3"), None]);
+        assert_eq!(p.items[2].key(), "no id: x@y.z ");
     }
 }

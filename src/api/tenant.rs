@@ -68,22 +68,35 @@ pub fn myself(site: &str) -> Op<()> {
     )
 }
 
-/// `GET /rest/api/3/mypermissions?permissions=ADMINISTER`: whether the caller has Administer Jira.
-pub fn may_administer(site: &str) -> Op<bool> {
+/// `GET /rest/api/3/myself?expand=groups`: the names of the caller's groups (§4.1). Adding group
+/// members needs site admin, i.e. membership of `site-admins` (§4.5, §14), not only Administer Jira.
+pub fn my_groups(site: &str) -> Op<Vec<String>> {
+    #[derive(Deserialize)]
+    struct G {
+        name: String,
+    }
+    #[derive(Deserialize, Default)]
+    struct Groups {
+        #[serde(default)]
+        items: Vec<G>,
+    }
+    #[derive(Deserialize)]
+    struct Me {
+        #[serde(default)]
+        groups: Groups,
+    }
     Op::safe(
-        "users.mypermissions",
+        "users.myGroups",
         HttpRequest::get(
             Surface::Jira,
-            format!("{site}/rest/api/3/mypermissions?permissions=ADMINISTER"),
+            format!("{site}/rest/api/3/myself?expand=groups"),
         ),
-        |r| {
-            let v: serde_json::Value = r.json()?;
-            Ok(v.pointer("/permissions/ADMINISTER/havePermission")
-                .and_then(|b| b.as_bool())
-                == Some(true))
-        },
+        |r| Ok(r.json::<Me>()?.groups.items.into_iter().map(|g| g.name).collect()),
     )
 }
+
+/// The site-admin group (`atlassian-api.md` §4.5).
+pub const SITE_ADMINS: &str = "site-admins";
 
 #[cfg(test)]
 mod tests {

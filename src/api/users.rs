@@ -83,13 +83,38 @@ pub fn search(site: &str, query: &str) -> Op<Vec<User>> {
     )
 }
 
-/// The Atlassian account that holds `email` among search results (exact, case-insensitive).
+/// The Atlassian account an exact-email search found: the one whose email matches (case-insensitive),
+/// or, when profile visibility hides every email, the only Atlassian account the search returned
+/// (an exact-email `query` still matches hidden emails, atlassian-api.md §14). Two candidates prove
+/// nothing.
 pub fn atlassian_account_for(users: &[User], email: &str) -> Option<AccountId> {
+    let atlassian: Vec<&User> = users
+        .iter()
+        .filter(|u| u.account_type == AccountType::Atlassian)
+        .collect();
+    let exact: Vec<&&User> = atlassian
+        .iter()
+        .filter(|u| u.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+        .collect();
+    match exact.as_slice() {
+        [one] => return Some(one.account_id.clone()),
+        [] => {}
+        _ => return None,
+    }
+    let hidden: Vec<&&User> = atlassian.iter().filter(|u| u.email().is_none()).collect();
+    match hidden.as_slice() {
+        [one] if atlassian.len() == 1 => Some(one.account_id.clone()),
+        _ => None,
+    }
+}
+
+/// The portal-only customer an exact-email search found.
+pub fn portal_customer_for(users: &[User], email: &str) -> Option<AccountId> {
     users
         .iter()
         .find(|u| {
-            u.account_type == AccountType::Atlassian
-                && u.email().is_some_and(|e| e.eq_ignore_ascii_case(email))
+            u.account_type == AccountType::Customer
+                && u.email().is_some_and(|m| m.eq_ignore_ascii_case(email))
         })
         .map(|u| u.account_id.clone())
 }
@@ -153,6 +178,27 @@ mod tests {
             Some(AccountId::new("a1"))
         );
         assert_eq!(atlassian_account_for(&users, "bob@x.example"), None);
+    }
+
+    #[test]
+    fn a_hidden_email_is_accepted_only_from_the_one_atlassian_account_found() {
+        let one = answer(
+            &search("https://s", "ann@x.example"),
+            200,
+            r#"[{"accountId":"a1","accountType":"atlassian"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            atlassian_account_for(&one, "ann@x.example"),
+            Some(AccountId::new("a1"))
+        );
+        let two = answer(
+            &search("https://s", "ann@x.example"),
+            200,
+            r#"[{"accountId":"a1","accountType":"atlassian"},{"accountId":"a2","accountType":"atlassian"}]"#,
+        )
+        .unwrap();
+        assert_eq!(atlassian_account_for(&two, "ann@x.example"), None);
     }
 
     #[test]

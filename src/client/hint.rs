@@ -5,7 +5,8 @@ use crate::http::HttpResponse;
 
 /// The server's wait hint: `Retry-After` in seconds (integer or decimal; an HTTP-date too, relative to now_ms),
 /// else `X-RateLimit-Reset` (ISO-8601 `yyyy-MM-ddTHH:mmZ`, also accept seconds and a full RFC3339 timestamp) minus now
-/// (at least 0). Also `Beta-Retry-After` (seconds) as a fallback. None when absent or unparsable.
+/// (at least 0). None when absent or unparsable. (`Beta-Retry-After` is in no public source,
+/// atlassian-api.md §14: not read.)
 ///
 /// A numeric `X-RateLimit-Reset` below 10^9 is read as seconds to wait, from 10^9 as epoch seconds,
 /// from 10^12 as epoch milliseconds.
@@ -33,11 +34,6 @@ pub fn retry_after_ms(resp: &HttpResponse, now_ms: u64) -> Option<u64> {
         }
         if let Some(at) = parse_rfc3339_ms(v).or_else(|| parse_http_date_ms(v)) {
             return Some(until(at, now_ms));
-        }
-    }
-    if let Some(v) = resp.header("beta-retry-after") {
-        if let Some(ms) = parse_seconds_ms(v.trim()) {
-            return Some(ms);
         }
     }
     None
@@ -314,9 +310,9 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_falls_back_to_beta_retry_after() {
+    fn the_invented_beta_retry_after_header_is_not_read() {
         let r = resp(429).with_header("Beta-Retry-After", "4");
-        assert_eq!(retry_after_ms(&r, NOW), Some(4000));
+        assert_eq!(retry_after_ms(&r, NOW), None);
         let both = resp(429)
             .with_header("Beta-Retry-After", "4")
             .with_header("Retry-After", "2");

@@ -212,16 +212,16 @@ fn limiter_halves_on_429_once_per_cooldown() {
         quiet_ms: 5000,
         decrease_cooldown_ms: 1000,
     });
-    limiter.on_rate_limited(Surface::Jira, 10_000, None);
+    limiter.on_rate_limited(Surface::Jira, 10_000, None, None);
     assert_eq!(limiter.limit(Surface::Jira), 4);
-    limiter.on_rate_limited(Surface::Jira, 10_500, None);
-    limiter.on_rate_limited(Surface::Jira, 10_999, None);
+    limiter.on_rate_limited(Surface::Jira, 10_500, None, None);
+    limiter.on_rate_limited(Surface::Jira, 10_999, None, None);
     assert_eq!(
         limiter.limit(Surface::Jira),
         4,
         "within the cooldown window"
     );
-    limiter.on_rate_limited(Surface::Jira, 11_000, None);
+    limiter.on_rate_limited(Surface::Jira, 11_000, None, None);
     assert_eq!(limiter.limit(Surface::Jira), 2);
     assert_eq!(
         limiter.limit(Surface::Assets),
@@ -239,7 +239,7 @@ fn limiter_never_goes_below_min() {
         decrease_cooldown_ms: 0,
     });
     for t in 0..5 {
-        limiter.on_rate_limited(Surface::Admin, t * 10, None);
+        limiter.on_rate_limited(Surface::Admin, t * 10, None, None);
     }
     assert_eq!(limiter.limit(Surface::Admin), 3);
     // min 0 is treated as 1
@@ -250,7 +250,7 @@ fn limiter_never_goes_below_min() {
         decrease_cooldown_ms: 0,
     });
     for t in 0..4 {
-        l0.on_rate_limited(Surface::Jira, t, None);
+        l0.on_rate_limited(Surface::Jira, t, None, None);
     }
     assert_eq!(l0.limit(Surface::Jira), 1);
 }
@@ -263,7 +263,7 @@ fn limiter_raises_by_one_after_quiet_period() {
         quiet_ms: 5000,
         decrease_cooldown_ms: 1000,
     });
-    limiter.on_rate_limited(Surface::Jira, 1000, None);
+    limiter.on_rate_limited(Surface::Jira, 1000, None, None);
     assert_eq!(limiter.limit(Surface::Jira), 2);
     limiter.on_success(Surface::Jira, 5999);
     assert_eq!(limiter.limit(Surface::Jira), 2, "not quiet long enough");
@@ -280,7 +280,7 @@ fn limiter_raises_by_one_after_quiet_period() {
     limiter.on_success(Surface::Jira, 50_000);
     assert_eq!(limiter.limit(Surface::Jira), 4, "never above max");
     // A new 429 restarts the quiet period.
-    limiter.on_rate_limited(Surface::Jira, 60_000, None);
+    limiter.on_rate_limited(Surface::Jira, 60_000, None, None);
     limiter.on_success(Surface::Jira, 64_000);
     assert_eq!(limiter.limit(Surface::Jira), 2);
     limiter.on_success(Surface::Jira, 65_000);
@@ -295,7 +295,7 @@ fn limiter_raise_wakes_a_waiter() {
         quiet_ms: 100,
         decrease_cooldown_ms: 0,
     });
-    limiter.on_rate_limited(Surface::Jira, 0, None);
+    limiter.on_rate_limited(Surface::Jira, 0, None, None);
     assert_eq!(limiter.limit(Surface::Jira), 1);
     let _held = block_on(limiter.acquire(Surface::Jira));
     let (c, w) = counting();
@@ -319,7 +319,7 @@ fn limiter_shrunk_below_in_flight_grants_nothing_until_below_limit() {
     let mut held: Vec<_> = (0..4)
         .map(|_| block_on(limiter.acquire(Surface::Confluence)))
         .collect();
-    limiter.on_rate_limited(Surface::Confluence, 0, None);
+    limiter.on_rate_limited(Surface::Confluence, 0, None, None);
     assert_eq!(limiter.limit(Surface::Confluence), 2);
     let (c, w) = counting();
     let mut waiting = Box::pin(limiter.acquire(Surface::Confluence));
@@ -345,24 +345,24 @@ fn limiter_shrunk_below_in_flight_grants_nothing_until_below_limit() {
 #[test]
 fn limiter_pause_propagates_to_the_surface_and_only_extends() {
     let limiter = Limiter::uniform(cfg(4, 1));
-    assert_eq!(limiter.paused_until(Surface::Jira), None);
-    limiter.on_rate_limited(Surface::Jira, 1000, None);
+    assert_eq!(limiter.paused_until(Surface::Jira, "GET /x"), None);
+    limiter.on_rate_limited(Surface::Jira, 1000, None, None);
     assert_eq!(
-        limiter.paused_until(Surface::Jira),
+        limiter.paused_until(Surface::Jira, "GET /x"),
         None,
         "a 429 without a hint does not pause"
     );
-    limiter.on_rate_limited(Surface::Jira, 1000, Some(3000));
-    assert_eq!(limiter.paused_until(Surface::Jira), Some(4000));
-    limiter.on_rate_limited(Surface::Jira, 2000, Some(1000));
+    limiter.on_rate_limited(Surface::Jira, 1000, Some(3000), None);
+    assert_eq!(limiter.paused_until(Surface::Jira, "GET /x"), Some(4000));
+    limiter.on_rate_limited(Surface::Jira, 2000, Some(1000), None);
     assert_eq!(
-        limiter.paused_until(Surface::Jira),
+        limiter.paused_until(Surface::Jira, "GET /x"),
         Some(4000),
         "a shorter wait does not shorten the pause"
     );
-    limiter.on_rate_limited(Surface::Jira, 2000, Some(5000));
-    assert_eq!(limiter.paused_until(Surface::Jira), Some(7000));
-    assert_eq!(limiter.paused_until(Surface::Assets), None);
+    limiter.on_rate_limited(Surface::Jira, 2000, Some(5000), None);
+    assert_eq!(limiter.paused_until(Surface::Jira, "GET /x"), Some(7000));
+    assert_eq!(limiter.paused_until(Surface::Assets, "GET /x"), None);
 }
 
 #[test]
@@ -376,7 +376,7 @@ fn limiter_per_surface_config_and_camel_case_config() {
     });
     assert_eq!(limiter.limit(Surface::Admin), 1);
     assert_eq!(limiter.limit(Surface::Jira), 4);
-    limiter.on_rate_limited(Surface::Jira, 0, Some(10));
+    limiter.on_rate_limited(Surface::Jira, 0, Some(10), None);
     assert_eq!(limiter.limit(Surface::Jira), 2, "a 429 halves the limit");
     assert_eq!(
         limiter.limit(Surface::Admin),
@@ -391,5 +391,50 @@ fn limiter_per_surface_config_and_camel_case_config() {
             quiet_ms: 10,
             ..LimitConfig::default()
         }
+    );
+}
+
+#[test]
+fn limiter_a_per_endpoint_limit_pauses_only_that_endpoint() {
+    let limiter = Limiter::uniform(cfg(4, 1));
+    limiter.on_rate_limited(
+        Surface::Jira,
+        1000,
+        Some(3000),
+        Some("POST /rest/api/3/group/user"),
+    );
+    assert_eq!(
+        limiter.paused_until(Surface::Jira, "POST /rest/api/3/group/user"),
+        Some(4000)
+    );
+    assert_eq!(
+        limiter.paused_until(Surface::Jira, "GET /rest/api/3/user"),
+        None
+    );
+    limiter.on_rate_limited(Surface::Jira, 2000, Some(500), None);
+    assert_eq!(
+        limiter.paused_until(Surface::Jira, "GET /rest/api/3/user"),
+        Some(2500)
+    );
+    assert_eq!(
+        limiter.paused_until(Surface::Jira, "POST /rest/api/3/group/user"),
+        Some(4000)
+    );
+}
+
+#[test]
+fn limiter_near_limit_slows_down_by_one() {
+    let limiter = Limiter::uniform(cfg(4, 2));
+    limiter.on_near_limit(Surface::Assets, 0);
+    assert_eq!(limiter.limit(Surface::Assets), 3);
+    limiter.on_near_limit(Surface::Assets, 10);
+    assert_eq!(limiter.limit(Surface::Assets), 3, "once per cooldown");
+    limiter.on_near_limit(Surface::Assets, 5_000);
+    limiter.on_near_limit(Surface::Assets, 10_000);
+    assert_eq!(limiter.limit(Surface::Assets), 2, "never below min");
+    assert_eq!(
+        limiter.paused_until(Surface::Assets, "GET /x"),
+        None,
+        "no pause"
     );
 }

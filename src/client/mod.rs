@@ -160,6 +160,7 @@ impl<'a> Client<'a> {
         class: RetryClass,
     ) -> Result<HttpResponse, TransportError> {
         let surface = request.surface;
+        let endpoint = endpoint_of(request);
         let mut waited = 0u64;
         let mut attempt = 0u32;
         loop {
@@ -167,7 +168,7 @@ impl<'a> Client<'a> {
             let result = {
                 let _permit = self.limiter.acquire(surface).await;
                 let now = self.now();
-                if let Some(until) = self.limiter.paused_until(surface) {
+                if let Some(until) = self.limiter.paused_until(surface, &endpoint) {
                     if until > now {
                         self.clock.sleep(until - now).await;
                     }
@@ -179,8 +180,11 @@ impl<'a> Client<'a> {
             if let Ok(r) = &result {
                 if r.status == 429 {
                     self.rate_limited.set(self.rate_limited.get() + 1);
+                    let scope = per_endpoint(r).then_some(endpoint.as_str());
                     self.limiter
-                        .on_rate_limited(surface, now, retry_after_ms(r, now));
+                        .on_rate_limited(surface, now, retry_after_ms(r, now), scope);
+                } else if near_limit(r) {
+                    self.limiter.on_near_limit(surface, now);
                 } else if r.status < 500 {
                     self.limiter.on_success(surface, now);
                 }
@@ -254,6 +258,41 @@ fn transport_error<T: 'static>(op: &Op<T>, e: TransportError) -> Error {
         surface: op.surface(),
         message: e.to_string(),
     }
+}
+
+/// `METHOD /path/{}/template`: the endpoint a per-endpoint limit counts (segments holding ids
+/// become `{}`).
+fn endpoint_of(r: &HttpRequest) -> String {
+    let path = r.url.split(['?', '#']).next().unwrap_or("");
+    let path = path.split_once("://").map_or(path, |(_, rest)| rest);
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|s| {
+            if s.bytes().any(|b| b.is_ascii_digit() || b == b'%') {
+                "{}"
+            } else {
+                s
+            }
+        })
+        .collect();
+    format!("{} {}", r.method, segments.join("/"))
+}
+
+/// Jira's burst limits count per tenant, endpoint and method: a 429 for one says nothing about the
+/// others (atlassian-api.md §9.1, "RateLimit-Reason: jira-burst-based").
+fn per_endpoint(r: &HttpResponse) -> bool {
+    r.header("ratelimit-reason")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("jira-burst-based"))
+}
+
+/// `X-RateLimit-NearLimit: true` (or its beta twin): less than 20% of a budget is left (§9.1).
+fn near_limit(r: &HttpResponse) -> bool {
+    ["x-ratelimit-nearlimit", "x-beta-ratelimit-nearlimit"]
+        .iter()
+        .any(|h| {
+            r.header(h)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        })
 }
 
 /// A failure after which the service may or may not have done the work.

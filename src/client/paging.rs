@@ -106,6 +106,54 @@ impl Client<'_> {
     }
 }
 
+impl Client<'_> {
+    /// Walks a cursor-paged listing (Confluence v2): `op_at(cursor)` builds each page's call, whose
+    /// `meta` is the next cursor. Bounded; a cursor that comes back again fails clearly.
+    pub async fn cursor_pages<T: 'static>(
+        &self,
+        walk: &Walk,
+        op_at: impl Fn(Option<&str>) -> Op<Page<T, Option<String>>>,
+        mut each: impl FnMut(Vec<T>),
+    ) -> Result<()> {
+        let mut cursor: Option<String> = None;
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut items = 0u64;
+        for _ in 0..walk.max_pages {
+            let op = op_at(cursor.as_deref());
+            let (name, surface) = (op.name, op.surface());
+            let page = self.call(op).await?;
+            items += page.items.len() as u64;
+            let fail = |message: String| Error::Paging {
+                op: name,
+                surface,
+                message: format!("{}: {message}", walk.what),
+            };
+            if items > walk.max_items {
+                return Err(fail(format!("more than {} items", walk.max_items)));
+            }
+            let empty = page.items.is_empty();
+            each(page.items);
+            match page.meta {
+                Some(next) if !empty => {
+                    if !seen.insert(next.clone()) {
+                        return Err(fail(
+                            "the next cursor repeats: the listing ignores paging".into(),
+                        ));
+                    }
+                    cursor = Some(next);
+                }
+                _ => return Ok(()),
+            }
+        }
+        let op = op_at(cursor.as_deref());
+        Err(Error::Paging {
+            op: op.name,
+            surface: op.surface(),
+            message: format!("{}: more than {} pages", walk.what, walk.max_pages),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

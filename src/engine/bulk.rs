@@ -4,11 +4,12 @@
 
 use super::ctx::Ctx;
 use super::records;
+use super::steps::migrate::After;
 use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
 use super::work::Work;
 use crate::api::customers;
+use crate::api::users::{self, AccountType};
 use crate::error::{Error, Result};
-use crate::http::Surface;
 use crate::ids::{AccountId, PortalCustomerId};
 use crate::journal::Stage;
 use crate::report::{CustomerReport, Outcome, Status, Step};
@@ -21,21 +22,32 @@ pub(crate) async fn run(
 ) -> Result<(Vec<CustomerReport>, usize)> {
     let n = concurrency.max(1);
     let started = ctx.now();
-    let begun: Vec<Result<Option<(Work, State)>>> = futures::stream::iter(work)
-        .map(|w| async move { Ok(check::begin(ctx, &w).await?.map(|s| (w, s))) })
+    // As in single mode, nobody starts after the deadline unless this job already finished them.
+    let begun: Vec<Result<Begun>> = futures::stream::iter(work)
+        .map(|w| async move {
+            if ctx.stopped() || (!ctx.may_start() && !records::finished_in_this_job(ctx, &w).await?) {
+                return Ok(Begun::Unstarted);
+            }
+            Ok(match check::begin(ctx, &w).await? {
+                Some(s) => Begun::State(w, s),
+                None => Begun::Duplicate,
+            })
+        })
         .buffer_unordered(n)
         .collect()
         .await;
     let mut out = Vec::new();
     let mut pending = Vec::new();
+    let mut unfinished = 0;
     for b in begun {
         match b? {
-            None => {}
-            Some((_, s)) if s.finished => {
+            Begun::Duplicate => {}
+            Begun::Unstarted => unfinished += 1,
+            Begun::State(_, s) if s.finished => {
                 ctx.customer_done(&s.rep, started);
                 out.push(s.rep);
             }
-            Some(pair) => pending.push(pair),
+            Begun::State(w, s) => pending.push((w, s)),
         }
     }
     let batch = ctx.s.config.migrate.batch_size.max(1) as usize;
@@ -76,7 +88,6 @@ pub(crate) async fn run(
         .buffer_unordered(n)
         .collect()
         .await;
-    let mut unfinished = 0;
     for f in finishing {
         match f? {
             Processed::Done(r) => out.push(r),
@@ -85,6 +96,12 @@ pub(crate) async fn run(
         }
     }
     Ok((out, unfinished))
+}
+
+enum Begun {
+    State(Work, State),
+    Unstarted,
+    Duplicate,
 }
 
 fn portal_of(s: &State) -> (PortalCustomerId, Option<String>) {
@@ -114,29 +131,50 @@ async fn migrate_batch(
     if ids.is_empty() {
         return Ok(());
     }
-    let batch_error = ctx
+    let sent = ctx
         .client
         .call(customers::bulk_migrate(&ctx.urls, &ids)?)
-        .await
-        .err();
-    // Whatever the answer, look: a lost or failed answer may still have migrated some (§13).
+        .await;
+    // A 404 for customers that still exist means the route is gone: stop, close nothing.
+    if let Err(err) = &sent {
+        if err.status() == Some(404) {
+            let user = ctx
+                .client
+                .call(users::get(&ctx.urls.site, ids[0].as_str()))
+                .await?;
+            if user.is_some_and(|u| u.account_type == AccountType::Customer) {
+                let e = migrate::route_unavailable(err, &ids[0]);
+                ctx.stop(e.clone());
+                return Err(e);
+            }
+        }
+    }
+    // Whatever the answer, look: a lost or failed answer may still have migrated some, and an
+    // accepted one may complete later (the call may be asynchronous, §13).
+    let after = match &sent {
+        Ok(()) => After::Accepted,
+        Err(_) => After::Lost,
+    };
+    let batch_error = sent.err();
     let results: Vec<(usize, Result<AccountId, StepError>)> =
         futures::stream::iter(chunk.iter().copied())
             .map(|i| {
                 let (id, email) = portal_of(&pending[i].1);
                 let batch_error = batch_error.clone();
                 async move {
-                    let found = migrate::reconcile(ctx, &id, email.as_deref(), false).await;
-                    let r = match found {
-                        Ok(Some(a)) => Ok(a),
-                        Ok(None) => Err(batch_error.unwrap_or(Error::NotYetVisible {
-                            op: customers::BULK_MIGRATE,
-                            surface: Surface::Admin,
-                            message: "the bulk call succeeded but the new account was not found by email in time; re-run to finish".into(),
-                        })),
-                        Err(err) => Err(err),
+                    let found = match after {
+                        After::Accepted => migrate::accepted(ctx, &id, email.as_deref()).await,
+                        _ => migrate::find_account(ctx, &id, email.as_deref(), after)
+                            .await
+                            .and_then(|a| {
+                                a.ok_or_else(|| {
+                                    batch_error
+                                        .clone()
+                                        .unwrap_or_else(|| Error::request("the bulk call failed"))
+                                })
+                            }),
                     };
-                    (i, r.map_err(steps::step_err(Step::Migrate)))
+                    (i, found.map_err(steps::step_err(Step::Migrate)))
                 }
             })
             .buffer_unordered(ctx.s.concurrency as usize)

@@ -6,12 +6,12 @@ use super::work::Claims;
 use crate::api::Urls;
 use crate::client::Client;
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::host::{Progress, ProgressEvent};
 use crate::ids::{GroupId, JobId, SpaceKey};
 use crate::journal::Records;
 use crate::report::CustomerReport;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// The first estimate of how long one customer takes, before any was measured.
 const INITIAL_ESTIMATE_MS: u64 = 5_000;
@@ -35,6 +35,8 @@ pub(crate) struct Ctx<'a> {
     done: Cell<usize>,
     pub total: Cell<usize>,
     pub claims: Claims,
+    /// Set when the job must stop (a route it needs is gone): no further customer starts.
+    pub stop: RefCell<Option<Error>>,
 }
 
 pub(crate) struct Job {
@@ -69,11 +71,21 @@ impl<'a> Ctx<'a> {
             done: Cell::new(0),
             total: Cell::new(0),
             claims: Claims::default(),
+            stop: RefCell::new(None),
         }
     }
 
     pub fn now(&self) -> u64 {
         self.client.now()
+    }
+
+    /// Stops the job: customers not started yet stay for a later run.
+    pub fn stop(&self, e: Error) {
+        self.stop.borrow_mut().get_or_insert(e);
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stop.borrow().is_some()
     }
 
     /// Whether a customer may still start before the deadline.

@@ -118,8 +118,11 @@ pub async fn run(
     if complete {
         if let Some(issue) = &report.issue {
             if settings.config.comment.enabled && !request.dry_run {
-                report.comment =
-                    steps::comment::once(&ctx, &mut job, &issue.clone(), &report).await?;
+                let issue = issue.clone();
+                match steps::comment::once(&ctx, &mut job, &issue, &report).await? {
+                    Ok(id) => report.comment = id,
+                    Err(e) => report.comment_error = Some(e.to_string()),
+                }
             }
         }
         job.finished = true;

@@ -1,13 +1,14 @@
 //! Names the config gives, resolved against the site once per job: groups (id or name), Assets
 //! attributes (id or name, per object type) and each company's Confluence space. Doctor uses the same.
 
+use crate::api::confluence::{self, Grant};
 use crate::api::{assets, groups, Urls};
-use crate::client::Client;
+use crate::client::{Client, Walk};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::ids::{AttributeId, GroupId, SpaceKey};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a job resolved already.
 #[derive(Default)]
@@ -16,6 +17,76 @@ pub struct Cache {
     attributes: RefCell<BTreeMap<(String, String), AttributeId>>,
     /// company → its space
     spaces: RefCell<BTreeMap<String, Option<SpaceKey>>>,
+    /// space key → its id and the grants its users hold, read once per job and kept up to date
+    grants: RefCell<BTreeMap<SpaceKey, Option<SpaceGrants>>>,
+}
+
+/// A space's id and the grants each user holds in it.
+#[derive(Clone, Debug, Default)]
+struct SpaceGrants {
+    by_user: BTreeMap<String, BTreeSet<Grant>>,
+}
+
+/// The grants `account` holds in the space (read once per job), or `None` when the space is not
+/// found or not visible to the caller.
+pub async fn held(
+    client: &Client<'_>,
+    site: &str,
+    cache: &Cache,
+    key: &SpaceKey,
+    account: &str,
+) -> Result<Option<BTreeSet<Grant>>> {
+    load_grants(client, site, cache, key).await?;
+    Ok(cache
+        .grants
+        .borrow()
+        .get(key)
+        .and_then(|g| g.as_ref())
+        .map(|g| g.by_user.get(account).cloned().unwrap_or_default()))
+}
+
+/// Reads the space's permissions once per job (`GET /wiki/api/v2/spaces/{id}/permissions`, §7.2).
+pub async fn load_grants(
+    client: &Client<'_>,
+    site: &str,
+    cache: &Cache,
+    key: &SpaceKey,
+) -> Result<()> {
+    if cache.grants.borrow().contains_key(key) {
+        return Ok(());
+    }
+    let grants = match client.call(confluence::find_space(site, key)).await? {
+        None => None,
+        Some(id) => {
+            let mut g = SpaceGrants::default();
+            client
+                .cursor_pages(
+                    &Walk::new(format!("the permissions of space {key}")),
+                    |c| confluence::space_permissions(site, &id, c),
+                    |items| {
+                        for (kind, principal, grant) in items {
+                            if kind == "user" {
+                                g.by_user.entry(principal).or_default().insert(grant);
+                            }
+                        }
+                    },
+                )
+                .await?;
+            Some(g)
+        }
+    };
+    cache.grants.borrow_mut().insert(key.clone(), grants);
+    Ok(())
+}
+
+/// Remembers a grant this job made.
+pub fn granted(cache: &Cache, key: &SpaceKey, account: &str, grant: Grant) {
+    if let Some(Some(g)) = cache.grants.borrow_mut().get_mut(key) {
+        g.by_user
+            .entry(account.to_string())
+            .or_default()
+            .insert(grant);
+    }
 }
 
 /// Groups by id or name; an unknown name lists close matches.

@@ -21,7 +21,9 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
         let aql = assets::substitute(&ctx.s.config.assets.customer_query, "company", key)?;
         objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
         // Once per company, before its customers run side by side and would each look it up.
-        ctx.space_for(Some(key)).await?;
+        if let Some(space) = ctx.space_for(Some(key)).await? {
+            resolve::load_grants(&ctx.client, &ctx.urls.site, &ctx.cache, &space).await?;
+        }
     }
     if let Some(aql) = &req.aql {
         objects_to_work(ctx, aql, None, "aql", &mut work).await?;
@@ -49,7 +51,8 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
         }
     }
     if let Some(filter) = &req.portal_customers {
-        directory(ctx, filter.email_domain.as_deref(), &mut explicit).await?;
+        let domain = filter.email_domain.as_deref();
+        directory(ctx, domain, &mut explicit, &mut work).await?;
     }
     for (reference, source, email) in explicit {
         let (asset, asset_email) = match locate(ctx, &reference).await? {
@@ -87,19 +90,56 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
     Ok(dedupe(work))
 }
 
-/// Every portal-only customer of the directory, optionally of one email domain.
+/// How the directory reads `start-index`: nothing documents it (§2.1, §13).
+enum Paging {
+    Offset,
+    /// `start-index` is a page number; pages hold this many entries.
+    PageNumber(u64),
+}
+
+/// One probe tells the readings apart: `start-index=1` repeats the first page's second entry first
+/// (an offset), brings entries the first page did not have (a page number), or the first page again
+/// (paging ignored: the walk then fails clearly on its repeated page).
+async fn directory_paging(ctx: &Ctx<'_>) -> Result<Paging> {
+    let first = ctx
+        .client
+        .call(customers::list(&ctx.urls, 0, DIRECTORY_PAGE))
+        .await?;
+    if first.items.len() < 2 {
+        return Ok(Paging::Offset);
+    }
+    let probe = ctx
+        .client
+        .call(customers::list(&ctx.urls, 1, DIRECTORY_PAGE))
+        .await?;
+    let keys: Vec<String> = first.items.iter().map(|c| c.key()).collect();
+    Ok(match probe.items.first().map(|c| c.key()) {
+        Some(k) if keys.contains(&k) => Paging::Offset,
+        Some(_) => Paging::PageNumber(first.items.len() as u64),
+        None => Paging::Offset,
+    })
+}
+
+/// Every portal-only customer of the directory, optionally of one email domain; an entry without an
+/// id is reported as skipped.
 async fn directory(
     ctx: &Ctx<'_>,
     email_domain: Option<&str>,
     out: &mut Vec<(CustomerRef, String, Option<String>)>,
+    skipped: &mut Vec<Work>,
 ) -> Result<()> {
     let domain =
         email_domain.map(|d| format!("@{}", d.trim_start_matches('@').to_ascii_lowercase()));
+    let paging = directory_paging(ctx).await?;
+    let start_index = |offset: u64| match paging {
+        Paging::Offset => offset,
+        Paging::PageNumber(size) => offset / size.max(1),
+    };
     ctx.client
         .all_pages(
             &Walk::new("the portal-only directory"),
-            |start| customers::list(&ctx.urls, start, DIRECTORY_PAGE),
-            |c| c.username.0.clone(),
+            |offset| customers::list(&ctx.urls, start_index(offset), DIRECTORY_PAGE),
+            |c| c.key(),
             async |page| {
                 for c in page.items {
                     let email = c.email_address.clone().filter(|e| !e.is_empty());
@@ -111,7 +151,21 @@ async fn directory(
                             continue;
                         }
                     }
-                    out.push((CustomerRef::Portal(c.username), "directory".into(), email));
+                    match c.id() {
+                        Some(id) => {
+                            out.push((CustomerRef::Portal(id.clone()), "directory".into(), email))
+                        }
+                        None => skipped.push(Work {
+                            reference: None,
+                            email,
+                            company: None,
+                            asset: None,
+                            source: "directory".into(),
+                            skip_reason: Some(
+                                "a directory entry without username, accountId or id".into(),
+                            ),
+                        }),
+                    }
                 }
                 Ok(())
             },
@@ -182,6 +236,7 @@ async fn objects_to_work(
                         company: company.map(str::to_string),
                         asset: Some(AssetRef {
                             object: obj.id.clone(),
+                            object_type: obj.type_id().cloned(),
                             attribute: attr,
                             value,
                         }),

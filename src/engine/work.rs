@@ -1,7 +1,7 @@
 //! One customer to process as a source found it, the claims that make a customer run once per job
 //! whichever ids it goes by, and the dedupe across sources.
 
-use crate::ids::{AttributeId, CustomerRef, ObjectId};
+use crate::ids::{AttributeId, CustomerRef, ObjectId, ObjectTypeId};
 use std::cell::RefCell;
 use std::collections::HashSet;
 
@@ -21,6 +21,8 @@ pub struct Work {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AssetRef {
     pub object: ObjectId,
+    /// Its object type, sent back with the write (§14).
+    pub object_type: Option<ObjectTypeId>,
     pub attribute: AttributeId,
     pub value: Option<String>,
 }
@@ -83,6 +85,7 @@ mod tests {
             company: company.map(str::to_string),
             asset: object.map(|o| AssetRef {
                 object: ObjectId::new(o),
+                object_type: None,
                 attribute: AttributeId::new("91"),
                 value: None,
             }),

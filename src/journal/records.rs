@@ -25,14 +25,19 @@ pub struct CommentRecord {
     pub state: CommentState,
     #[serde(default)]
     pub id: Option<String>,
+    /// Why the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
-/// The issue comment is journaled `Sending` before the POST and `Posted` after.
+/// The issue comment is journaled `Sending` before the POST and `Posted` after; `Failed` when Jira
+/// refused it (it was not posted, so the next run may send it again).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CommentState {
     Sending,
     Posted,
+    Failed,
 }
 
 /// How far a customer got. Written before migrate (`Intent`), right after (`Migrated`), after the

@@ -168,7 +168,11 @@ pub struct Report {
     pub job_id: JobId,
     pub dry_run: bool,
     pub issue: Option<IssueKey>,
+    /// The summary comment's id, when it was posted.
     pub comment: Option<String>,
+    /// Why the summary comment was not posted (the job's customers are not affected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_error: Option<String>,
     pub customers: Vec<CustomerReport>,
     pub totals: Totals,
     pub stats: Stats,

@@ -22,7 +22,8 @@ function expectedLines(report) {
   const t = report.totals;
   return [
     `Portal customer migration [portal-migrate ${report.jobId}]: ${t.migrated} migrated, ${t.alreadyMigrated} already migrated, ${t.failed} failed, ${t.skipped} skipped.`,
-    ...report.customers.map((c) => {
+    // Failures first, then the rest, each in report order.
+    ...[...report.customers.filter((c) => c.status === "failed"), ...report.customers.filter((c) => c.status !== "failed")].map((c) => {
       if (c.status === "migrated") return `Migrated ${c.email}: new account ${c.accountId}`;
       if (c.status === "already_migrated") return `Already migrated ${c.email}: account ${c.accountId}`;
       if (c.status === "failed") return `FAILED ${c.email} at ${c.failedStep}: ${c.error}`;

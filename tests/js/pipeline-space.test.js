@@ -41,7 +41,7 @@ test("rest mode: read/space is granted first, then create/page, in the company's
   assert.deepEqual(space(after, "INI").permissions, space(before, "INI").permissions);
 });
 
-test("re-run with a fresh journal: the duplicate grants (400 already exists) count as success, nothing new is granted", async () => {
+test("re-run with a fresh journal: the space's permissions are read first, so no grant is sent and nothing changes", async () => {
   const config = pipelineConfig(sim, EXTRA);
   await migrate({ companies: ["GLOBEX"] }, config, makeHost(sim));
   const first = await simState(sim);
@@ -56,13 +56,11 @@ test("re-run with a fresh journal: the duplicate grants (400 already exists) cou
   const second = await simState(sim);
   assert.deepEqual(second.spaces, first.spaces, "a re-run must not add or remove any permission");
   assert.equal(second.migrations.length, 5);
-  // It did ask (2 grants × 5 customers), and every answer was the duplicate 400.
-  const grants = host.requests.filter((r) => r.surface === "confluence");
-  assert.equal(grants.length, 10);
-  for (const g of grants) {
-    assert.equal(g.status, 400);
-    assert.match(g.response, /Permission already exists: (read space|create page) for this subject/);
-  }
+  // It read the space and its permissions once (v2), and sent no grant: every one was held already.
+  const confluence = host.requests.filter((r) => r.surface === "confluence");
+  assert.deepEqual(confluence.map((r) => r.method), confluence.map(() => "GET"), JSON.stringify(confluence.map((r) => r.path)));
+  assert.ok(confluence.some((r) => /\/wiki\/api\/v2\/spaces\/[^/]+\/permissions$/.test(r.path)), "the permissions were read");
+  assert.ok(confluence.length <= 3, `read once per job, not per customer (${confluence.length} requests)`);
   assert.equal(routeCount(second, "PUT migrateCustomer"), 5, "no second migrate");
 });
 

@@ -35,7 +35,7 @@ async function freshSimulator() {
 
 function setup(sim, name) {
   const dir = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
-  const config = { ...sim.config(), retry: { ...FAST_RETRY }, migrate: { pollTimeoutMs: 5000 }, comment: { enabled: true } };
+  const config = { ...sim.config(), retry: { ...FAST_RETRY }, migrate: { mode: "single", pollTimeoutMs: 5000 }, comment: { enabled: true } };
   const configFile = path.join(dir, "config.json");
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
   const journal = path.join(dir, "journal.jsonl");

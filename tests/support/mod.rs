@@ -358,6 +358,7 @@ pub fn config(extra: Value) -> portal_migrate::Settings {
         "siteUrl": SITE,
         "assets": {"customerQuery": "objectTypeId = 4 AND Company = {company}", "portalAccountAttribute": "Portal Account", "emailAttribute": "Email"},
         "groups": [GROUP],
+        "migrate": {"mode": "single"},
         "retry": {"baseDelayMs": 100, "rateLimitDelayMs": 100, "assetsFloorMs": 100}
     });
     merge(&mut v, extra);

@@ -12,7 +12,7 @@ export const spec = {
   name: "doctor",
   summary: "check config, credentials and permissions (read-only)",
   usage: "--config FILE [--company KEY] [--json]",
-  about: "Checks the config, the credentials and every permission a run needs, without changing anything, and prints a checklist: ✔ passed, ✘ failed with the fix.",
+  about: "Checks the config, the credentials and every permission a run needs, without changing anything, and prints a checklist: ✔ passed, ✘ failed with the fix, – skipped (and why).",
   options: {
     config: { type: "string", arg: "FILE", group: "required", help: "the config file (JSON; see README)" },
     company: { type: "string", arg: "KEY", help: "also check that company's Assets attributes and Confluence space" },
@@ -35,7 +35,8 @@ export async function doctor(argv, { stdout = process.stdout, stderr = process.s
   });
   const { style } = out;
   for (const c of checks) {
-    out.print(`${c.ok ? style.green("✔") : style.red("✘")} ${c.name}${c.detail ? ` — ${c.detail}` : ""}\n`);
+    const mark = c.skipped ? style.dim("–") : c.ok ? style.green("✔") : style.red("✘");
+    out.print(`${mark} ${c.name}${c.detail ? ` — ${c.detail}` : ""}\n`);
     if (!c.ok && c.fix) out.print(`  ${style.bold("fix:")} ${c.fix}\n`);
   }
   const ok = checks.every((c) => c.ok);

@@ -176,29 +176,25 @@ async fn check(
     }
 }
 
-/// A customer named by email: its Atlassian account, or the portal-only customer holding it.
+/// A customer named by email: the portal-only customer holding it (an Atlassian account with the same
+/// email is a different account while the portal-only one exists, §14), else its Atlassian account.
 async fn by_email(ctx: &Ctx<'_>, email: &str) -> Result<Checked> {
     let found = ctx
         .client
         .call(users::search(&ctx.urls.site, email))
         .await?;
-    if let Some(acc) = users::atlassian_account_for(&found, email) {
-        return Ok(Checked::Account {
-            id: acc,
-            email: Some(email.to_string()),
+    let email = Some(email.to_string());
+    if let Some(p) = users::portal_customer_for(&found, email.as_deref().unwrap_or("")) {
+        return Ok(Checked::Portal {
+            id: PortalCustomerId::new(p.0),
+            email,
         });
     }
-    let portal = found.iter().find(|u| {
-        u.account_type == users::AccountType::Customer
-            && u.email().is_some_and(|m| m.eq_ignore_ascii_case(email))
-    });
-    match portal {
-        Some(u) => Ok(Checked::Portal {
-            id: PortalCustomerId::new(u.account_id.0.clone()),
-            email: Some(email.to_string()),
-        }),
+    match users::atlassian_account_for(&found, email.as_deref().unwrap_or("")) {
+        Some(id) => Ok(Checked::Account { id, email }),
         None => Err(Error::request(format!(
-            "no portal-only customer or Atlassian account has the email {email}"
+            "no portal-only customer or Atlassian account has the email {}",
+            email.unwrap_or_default()
         ))),
     }
 }

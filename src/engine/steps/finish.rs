@@ -3,13 +3,15 @@
 //! the others. Each remembers what it finished (`Done`), so a re-run only does what is left.
 
 use super::{fail, step_err, Checked, State, StepError};
-use crate::api::{assets, confluence, groups};
+use crate::api::confluence::{self, Grant};
+use crate::api::{assets, groups};
 use crate::client::{Backoff, Seen};
 use crate::config::SpaceMode;
 use crate::engine::ctx::Ctx;
-use crate::engine::records;
 use crate::engine::work::Work;
+use crate::engine::{records, resolve};
 use crate::error::{Error, Result};
+use crate::http::Surface;
 use crate::ids::{AccountId, SpaceKey};
 use crate::journal::Done;
 use crate::report::{CustomerReport, Outcome, Step};
@@ -80,7 +82,9 @@ async fn until_visible<T>(
         Seen::NotYet(message) => Err(Error::NotYetVisible {
             op: what.0,
             surface: what.1,
-            message,
+            message: format!(
+                "{message}: a freshly migrated account may not be in the org directory yet; re-run later to finish"
+            ),
         }),
     }
 }
@@ -103,7 +107,13 @@ async fn write_back(
     if ctx.dry_run {
         return Ok(Outcome::Planned);
     }
-    let op = assets::update_attribute(&ctx.urls, &asset.object, &asset.attribute, account.as_str());
+    let op = assets::update_attribute(
+        &ctx.urls,
+        &asset.object,
+        asset.object_type.as_ref(),
+        &asset.attribute,
+        account.as_str(),
+    );
     ctx.client
         .call(op)
         .await
@@ -177,7 +187,8 @@ async fn grant_space(
     Ok(if any { Outcome::Done } else { Outcome::Already })
 }
 
-/// `read/space` first, then the extra permissions; whether anything was newly granted.
+/// The grants the account still lacks (read from the space once per job, §14), `read/space` first;
+/// sends only those. Whether anything was newly granted.
 async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result<bool> {
     let graphql = ctx
         .s
@@ -185,9 +196,9 @@ async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result
         .confluence
         .as_ref()
         .is_some_and(|c| c.mode == SpaceMode::Graphql);
-    let mut ops: Vec<(String, String)> = vec![("read".into(), "space".into())];
+    let mut wanted: Vec<Grant> = vec![("read".into(), "space".into())];
     if !graphql {
-        ops.extend(
+        wanted.extend(
             ctx.s
                 .space_permissions
                 .iter()
@@ -195,32 +206,45 @@ async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result
                 .cloned(),
         );
     }
+    let site = &ctx.urls.site;
+    let Some(held) = resolve::held(&ctx.client, site, &ctx.cache, key, account).await? else {
+        return Err(Error::Api {
+            op: confluence::find_space(site, key).name,
+            surface: Surface::Confluence,
+            status: 404,
+            message: format!("space {key} not found or not visible to the account"),
+        });
+    };
     let mut any = false;
-    for (k, t) in &ops {
+    for grant in wanted.into_iter().filter(|g| !held.contains(g)) {
         let make = || {
             if graphql {
-                confluence::grant_graphql(&ctx.urls.site, key, account)
+                confluence::grant_graphql(site, key, account)
             } else {
-                confluence::grant(&ctx.urls.site, key, account, (k, t))
+                confluence::grant(site, key, account, (&grant.0, &grant.1))
             }
         };
         let name = make().name;
-        let granted = until_visible(ctx, (name, crate::http::Surface::Confluence), async || {
+        let granted = until_visible(ctx, (name, Surface::Confluence), async || {
             let op = make();
             let (name, surface) = (op.name, op.surface());
             match ctx.client.call(op).await? {
                 confluence::Granted::Granted => Ok(Seen::Yes(true)),
+                // Another run granted it meanwhile (the read came first, so this text is a fallback).
                 confluence::Granted::AlreadyGranted => Ok(Seen::Yes(false)),
                 confluence::Granted::NotFound(m) => Ok(Seen::NotYet(m)),
                 confluence::Granted::GuestHasOtherSpace { status, message } => Err(Error::Api {
                     op: name,
                     surface,
                     status,
-                    message,
+                    message: format!(
+                        "{message}. A Confluence guest can have one space only: remove the guest from the other space (or make the account a full user), then re-run"
+                    ),
                 }),
             }
         })
         .await?;
+        resolve::granted(&ctx.cache, key, account.as_str(), grant);
         any |= granted;
     }
     Ok(any)
@@ -233,6 +257,53 @@ mod tests {
     use crate::ids::{GroupId, SpaceKey};
 
     const GROUP: &str = "0c1b8e5e-0000-4000-8000-000000000001";
+
+    /// A space ACME (id 98) whose permissions list `held` for the account 712020:n.
+    fn space_script_holding(held: &[(&str, &str)]) -> Script {
+        let results: Vec<String> = held
+            .iter()
+            .map(|(k, t)| format!(r#"{{"principal":{{"type":"user","id":"712020:n"}},"operation":{{"key":"{k}","targetType":"{t}"}}}}"#))
+            .collect();
+        Script::default()
+            .on(
+                "/wiki/api/v2/spaces?keys=ACME",
+                200,
+                r#"{"results":[{"id":"98","key":"ACME"}]}"#,
+            )
+            .on(
+                "/spaces/98/permissions",
+                200,
+                &format!(r#"{{"results":[{}],"_links":{{}}}}"#, results.join(",")),
+            )
+    }
+
+    fn space_script() -> Script {
+        space_script_holding(&[])
+    }
+
+    #[test]
+    fn only_the_grants_the_account_lacks_are_sent() {
+        let script = space_script_holding(&[("read", "space")]).on(
+            "/space/ACME/permission",
+            200,
+            r#"{"id":1}"#,
+        );
+        let s = settings(serde_json::json!({"confluence": {"permissions": ["create/page"]}}));
+        let (granted, _) = with_ctx(&script, &s, async |ctx| {
+            grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
+        });
+        assert!(granted.unwrap());
+        let log = script.log.borrow();
+        let posts: Vec<&String> = log.iter().filter(|l| l.starts_with("POST")).collect();
+        assert_eq!(posts.len(), 1, "read/space is held already: {posts:?}");
+
+        let all = space_script_holding(&[("read", "space"), ("create", "page")]);
+        let (granted, _) = with_ctx(&all, &s, async |ctx| {
+            grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
+        });
+        assert!(!granted.unwrap(), "nothing new");
+        assert_eq!(all.count("POST"), 0);
+    }
 
     #[test]
     fn group_add_waits_until_a_new_account_is_visible() {
@@ -263,24 +334,24 @@ mod tests {
 
     #[test]
     fn space_grants_read_first_then_the_extra_permissions() {
-        let script = Script::default().on("/permission", 200, r#"{"id":1}"#);
+        let script = space_script().on("/space/ACME/permission", 200, r#"{"id":1}"#);
         let s = settings(serde_json::json!({"confluence": {"permissions": ["create/page"]}}));
         let (granted, _) = with_ctx(&script, &s, async |ctx| {
             grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
         });
         assert!(granted.unwrap());
         let log = script.log.borrow();
-        assert_eq!(log.len(), 2);
-        assert!(log
-            .iter()
-            .all(|l| l.contains("/wiki/rest/api/space/ACME/permission")));
+        let posts: Vec<&String> = log.iter().filter(|l| l.starts_with("POST")).collect();
+        assert_eq!(posts.len(), 2);
+        assert!(posts[0].contains("/wiki/rest/api/space/ACME/permission"));
+        assert_eq!(log.len(), 4, "the space and its permissions were read once");
     }
 
     #[test]
     fn a_guest_with_another_space_fails_for_good_and_a_missing_account_runs_out_retryable() {
         let guest =
             r#"{"statusCode":400,"message":"Guest user already has a space assigned: GLX"}"#;
-        let script = Script::default().on("/permission", 400, guest);
+        let script = space_script().on("/space/ACME/permission", 400, guest);
         let s = settings(serde_json::json!({}));
         let (r, _) = with_ctx(&script, &s, async |ctx| {
             grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
@@ -289,7 +360,11 @@ mod tests {
         assert!(!e.retryable(), "{e}");
         assert!(e.to_string().contains("GLX"), "{e}");
 
-        let script = Script::default().on("/permission", 404, r#"{"message":"No user found"}"#);
+        let script = space_script().on(
+            "/space/ACME/permission",
+            404,
+            r#"{"message":"No user found"}"#,
+        );
         let (r, slept) = with_ctx(&script, &s, async |ctx| {
             grant_all(ctx, &SpaceKey::new("ACME"), &AccountId::new("712020:n")).await
         });

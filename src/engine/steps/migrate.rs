@@ -1,10 +1,11 @@
 //! `migrate`: the one irreversible call. Journaled before (intent) and after (the new id); a lost or
-//! ambiguous answer is reconciled against the world before anything is sent again (§13).
+//! ambiguous answer is settled against the world before anything is sent again, and the new account
+//! is only believed once the old id no longer reads as a portal-only customer (§13, §14).
 
 use super::check::find_by_email;
 use super::{step_err, StepError};
 use crate::api::customers::{self, Migrated};
-use crate::api::users;
+use crate::api::users::{self, AccountType};
 use crate::client::{Backoff, Seen};
 use crate::engine::ctx::Ctx;
 use crate::engine::records;
@@ -15,13 +16,38 @@ use crate::ids::{AccountId, PortalCustomerId};
 use crate::journal::Stage;
 use crate::report::Step;
 
+/// What is known about a migrate call when the new account is looked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum After {
+    /// The answer was lost or ambiguous: it may not have happened; one look decides.
+    Lost,
+    /// The service accepted it (possibly asynchronously): wait for it.
+    Accepted,
+    /// The service says the id is no longer a local customer: wait for the old id to agree.
+    NotLocal,
+}
+
+/// What a failed step means for the job.
+pub(crate) enum Failure {
+    /// This customer failed.
+    Step(StepError),
+    /// The job must stop (a route it needs is gone); the customer stays open.
+    Job(Error),
+}
+
+impl From<StepError> for Failure {
+    fn from(e: StepError) -> Self {
+        Failure::Step(e)
+    }
+}
+
 /// The journaled single migrate; the new account. `Ok(None)` in a dry run.
 pub(crate) async fn single(
     ctx: &Ctx<'_>,
     w: &Work,
     id: &PortalCustomerId,
     email: Option<&str>,
-) -> Result<Option<AccountId>, StepError> {
+) -> Result<Option<AccountId>, Failure> {
     let e = step_err(Step::Migrate);
     if ctx.dry_run {
         return Ok(None);
@@ -34,33 +60,25 @@ pub(crate) async fn single(
         .call_once(
             || customers::migrate(&ctx.urls, id),
             async |_| {
-                // Ambiguous: the service may have committed. Look before sending again.
-                let found = reconcile(ctx, id, email, false).await?;
+                let found = find_account(ctx, id, email, After::Lost).await?;
                 Ok(found.map(|a| Migrated::Done(Some(a))))
             },
         )
         .await
         .map_err(&e)?;
     let account = match answer {
-        Migrated::Done(Some(a)) => Some(a),
-        Migrated::Done(None) => match email {
-            Some(m) => poll_by_email(ctx, m).await.map_err(&e)?,
-            None => None,
-        },
-        Migrated::NotFound(err) => return Err(e(err)),
+        Migrated::Done(Some(a)) => a,
+        Migrated::Done(None) => accepted(ctx, id, email).await.map_err(&e)?,
+        Migrated::NotFound(err) => gone_or_unknown(ctx, id, err).await?,
         Migrated::NotLocalCustomer(err) => {
-            match reconcile(ctx, id, email, true).await.map_err(&e)? {
-                Some(a) => Some(a),
-                None => return Err(e(err)),
+            match find_account(ctx, id, email, After::NotLocal)
+                .await
+                .map_err(&e)?
+            {
+                Some(a) => a,
+                None => return Err(e(err).into()),
             }
         }
-    };
-    let Some(account) = account else {
-        return Err(e(Error::NotYetVisible {
-            op: users::SEARCH,
-            surface: Surface::Jira,
-            message: "migrated, but the new account id was neither in the answer nor found by email yet; re-run to finish".into(),
-        }));
     };
     records::stage(ctx, w, id, email, Stage::Migrated, Some(&account))
         .await
@@ -68,9 +86,72 @@ pub(crate) async fn single(
     Ok(Some(account))
 }
 
-/// Polls `find_by_email` with back-off for at most `migrate.pollTimeoutMs` (new accounts may take a
-/// moment to become searchable, §13).
-pub(crate) async fn poll_by_email(ctx: &Ctx<'_>, email: &str) -> Result<Option<AccountId>> {
+/// The new account of an accepted migrate, or a retryable "not visible yet".
+pub(crate) async fn accepted(
+    ctx: &Ctx<'_>,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+) -> Result<AccountId> {
+    match find_account(ctx, id, email, After::Accepted).await? {
+        Some(a) => Ok(a),
+        None => Err(Error::NotYetVisible {
+            op: users::SEARCH,
+            surface: Surface::Jira,
+            message: format!(
+                "the migration of {id} was accepted, but the new account was not found in time (the old id still reads as a portal-only customer, or no Atlassian account holds its email yet); re-run to finish"
+            ),
+        }),
+    }
+}
+
+/// A migrate route answered 404. The old id decides: still a portal-only customer → the route is
+/// unavailable on this site (the job stops); gone → an unknown id (this customer fails); an
+/// Atlassian account → it was migrated after all.
+async fn gone_or_unknown(
+    ctx: &Ctx<'_>,
+    id: &PortalCustomerId,
+    err: Error,
+) -> Result<AccountId, Failure> {
+    let e = step_err(Step::Migrate);
+    let user = ctx
+        .client
+        .call(users::get(&ctx.urls.site, id.as_str()))
+        .await
+        .map_err(&e)?;
+    match user {
+        Some(u) if u.account_type == AccountType::Atlassian => Ok(u.account_id),
+        Some(u) if u.account_type == AccountType::Customer => {
+            Err(Failure::Job(route_unavailable(&err, id)))
+        }
+        _ => Err(e(err).into()),
+    }
+}
+
+/// The job-stopping error for a migrate route that answered 404.
+pub(crate) fn route_unavailable(err: &Error, id: &PortalCustomerId) -> Error {
+    let (op, surface) = match err {
+        Error::Api { op, surface, .. } => (*op, *surface),
+        _ => (customers::MIGRATE, Surface::Admin),
+    };
+    Error::Unavailable {
+        op,
+        surface,
+        message: format!(
+            "the migrate route answered 404 while {id} is still a portal-only customer: the route is unavailable on this site. Nothing was closed; switch migrate.mode (\"bulk\" is what the admin UI sends) and resume the job"
+        ),
+    }
+}
+
+/// Looks for the account a migrate made. `Lost`: one look at the old id (still a customer → `None`,
+/// it did not happen). `Accepted` / `NotLocal`: polls (bounded, backing off) while the old id still
+/// reads as a portal-only customer. An email match counts only once the old id no longer does: a
+/// pre-existing Atlassian account with the same email is not the migrated one.
+pub(crate) async fn find_account(
+    ctx: &Ctx<'_>,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+    after: After,
+) -> Result<Option<AccountId>> {
     let b = Backoff {
         first_ms: 250,
         max_ms: 5_000,
@@ -79,127 +160,34 @@ pub(crate) async fn poll_by_email(ctx: &Ctx<'_>, email: &str) -> Result<Option<A
     let seen = ctx
         .client
         .poll(b, async || {
-            Ok(match find_by_email(ctx, email).await? {
-                Some(a) => Seen::Yes(a),
-                None => Seen::NotYet(format!("no Atlassian account has {email} yet")),
-            })
+            let user = ctx
+                .client
+                .call(users::get(&ctx.urls.site, id.as_str()))
+                .await?;
+            match user {
+                Some(u) if u.account_type == AccountType::Atlassian => {
+                    Ok(Seen::Yes(Some(u.account_id)))
+                }
+                Some(u) if u.account_type == AccountType::Customer => {
+                    if after == After::Lost {
+                        return Ok(Seen::Yes(None));
+                    }
+                    Ok(Seen::NotYet(format!(
+                        "{id} still reads as a portal-only customer"
+                    )))
+                }
+                _ => match email {
+                    Some(m) => Ok(match find_by_email(ctx, m).await? {
+                        Some(a) => Seen::Yes(Some(a)),
+                        None => Seen::NotYet(format!("no Atlassian account holds {m} yet")),
+                    }),
+                    None => Ok(Seen::Yes(None)),
+                },
+            }
         })
         .await?;
     Ok(match seen {
-        Seen::Yes(a) => Some(a),
+        Seen::Yes(a) => a,
         Seen::NotYet(_) => None,
     })
-}
-
-/// After an ambiguous migrate (lost answer, 5xx, "not a local customer"): has it happened? The
-/// account when it has, `None` when the id is still a portal-only customer. When the service itself
-/// said the id is no longer a local customer (`not_local`), the email decides even if the old id
-/// still reads as a customer (a lagging read).
-pub(crate) async fn reconcile(
-    ctx: &Ctx<'_>,
-    id: &PortalCustomerId,
-    email: Option<&str>,
-    not_local: bool,
-) -> Result<Option<AccountId>> {
-    match ctx
-        .client
-        .call(users::get(&ctx.urls.site, id.as_str()))
-        .await?
-    {
-        Some(u) if u.account_type == users::AccountType::Customer && !not_local => Ok(None),
-        Some(u) if u.account_type == users::AccountType::Atlassian => Ok(Some(u.account_id)),
-        _ => match email {
-            Some(e) => poll_by_email(ctx, e).await,
-            None => Ok(None),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::testing::{settings, with_ctx, Script};
-
-    const QM: &str = "qm:00000000-0000-4000-8000-000000000001:aa";
-
-    fn work() -> Work {
-        Work {
-            reference: crate::ids::CustomerRef::parse(QM),
-            email: Some("ann@acme.example".into()),
-            company: None,
-            asset: None,
-            source: "test".into(),
-            skip_reason: None,
-        }
-    }
-
-    fn customer(kind: &str, id: &str) -> String {
-        format!(
-            r#"{{"accountId":"{id}","accountType":"{kind}","emailAddress":"ann@acme.example"}}"#
-        )
-    }
-
-    #[test]
-    fn reconcile_reads_the_old_id_then_the_email() {
-        let s = settings(serde_json::json!({}));
-        let id = PortalCustomerId::new(QM);
-        let still = Script::default().on("/rest/api/3/user?", 200, &customer("customer", QM));
-        let (r, _) = with_ctx(&still, &s, async |ctx| {
-            reconcile(ctx, &id, Some("ann@acme.example"), false).await
-        });
-        assert_eq!(r.unwrap(), None, "still a portal-only customer");
-
-        let gone = Script::default().on("/rest/api/3/user?", 404, "{}").on(
-            "/user/search",
-            200,
-            &format!("[{}]", customer("atlassian", "712020:n")),
-        );
-        let (r, _) = with_ctx(&gone, &s, async |ctx| {
-            reconcile(ctx, &id, Some("ann@acme.example"), false).await
-        });
-        assert_eq!(r.unwrap(), Some(AccountId::new("712020:n")));
-    }
-
-    #[test]
-    fn a_lost_answer_is_checked_not_resent() {
-        let s = settings(serde_json::json!({}));
-        let id = PortalCustomerId::new(QM);
-        let script = Script::default()
-            .reset("migrate-to-atlassian-account-user")
-            .on("/rest/api/3/user?", 404, "{}")
-            .on(
-                "/user/search",
-                200,
-                &format!("[{}]", customer("atlassian", "712020:n")),
-            );
-        let (r, _) = with_ctx(&script, &s, async |ctx| {
-            single(ctx, &work(), &id, Some("ann@acme.example"))
-                .await
-                .map_err(|e| e.error)
-        });
-        assert_eq!(r.unwrap(), Some(AccountId::new("712020:n")));
-        assert_eq!(script.count("migrate-to-atlassian-account-user"), 1);
-    }
-
-    #[test]
-    fn a_lost_answer_for_a_customer_still_portal_only_is_resent_after_the_back_off() {
-        let s = settings(serde_json::json!({}));
-        let id = PortalCustomerId::new(QM);
-        let script = Script::default()
-            .reset("migrate-to-atlassian-account-user")
-            .on(
-                "migrate-to-atlassian-account-user",
-                200,
-                r#"{"aaUser":{"accountId":"712020:n"}}"#,
-            )
-            .on("/rest/api/3/user?", 200, &customer("customer", QM));
-        let (r, slept) = with_ctx(&script, &s, async |ctx| {
-            single(ctx, &work(), &id, Some("ann@acme.example"))
-                .await
-                .map_err(|e| e.error)
-        });
-        assert_eq!(r.unwrap(), Some(AccountId::new("712020:n")));
-        assert_eq!(script.count("migrate-to-atlassian-account-user"), 2);
-        assert_eq!(slept, 10, "the policy's first back-off");
-    }
 }

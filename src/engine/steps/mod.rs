@@ -114,6 +114,9 @@ pub(crate) enum Processed {
 
 /// Runs one customer through every step (single mode).
 pub(crate) async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
+    if ctx.stopped() {
+        return Ok(Processed::Unstarted);
+    }
     // A customer this job already finished costs no API call, so the deadline does not hold it back.
     if !ctx.may_start() && !records::finished_in_this_job(ctx, &w).await? {
         return Ok(Processed::Unstarted);
@@ -134,7 +137,11 @@ pub(crate) async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
                 state.rep.status = Status::Planned;
                 state.rep.steps.migrate = Outcome::Planned;
             }
-            Err(e) => {
+            Err(migrate::Failure::Job(e)) => {
+                ctx.stop(e.clone());
+                return Err(e);
+            }
+            Err(migrate::Failure::Step(e)) => {
                 state.fail(e);
                 if state.rep.retryable == Some(false) {
                     records::close_failed(ctx, &id, &state.rep).await?;

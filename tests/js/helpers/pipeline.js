@@ -44,7 +44,8 @@ export function startSim(options = {}) {
 export function pipelineConfig(sim, extra = {}) {
   const base = sim.config();
   const { migrate = {}, confluence, comment, assets = {}, ...rest } = extra;
-  const out = { ...base, retry: { ...FAST_RETRY }, migrate: { pollTimeoutMs: 5000, ...migrate }, ...rest };
+  // Single mode unless a test asks for bulk: these suites count the per-customer migrate route.
+  const out = { ...base, retry: { ...FAST_RETRY }, migrate: { mode: "single", pollTimeoutMs: 5000, ...migrate }, ...rest };
   out.assets = { ...base.assets, ...assets };
   if (confluence !== undefined) out.confluence = { ...(base.confluence ?? {}), ...confluence };
   if (comment !== undefined) out.comment = comment;

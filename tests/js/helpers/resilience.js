@@ -22,7 +22,8 @@ export const FAST_RETRY = {
 
 /** The simulator's own config plus fast retries and a short visibility poll. */
 export function fastConfig(sim, extra = {}) {
-  return { ...sim.config(), retry: { ...FAST_RETRY }, migrate: { pollTimeoutMs: 5000 }, ...extra };
+  // Single mode: the fault matrix's invariants count the per-customer migrate route.
+  return { ...sim.config(), retry: { ...FAST_RETRY }, migrate: { mode: "single", pollTimeoutMs: 5000 }, ...extra };
 }
 
 
