@@ -319,13 +319,19 @@ mod tests {
             object_type_in("objectTypeId = 4 AND Company = {company}").map(|t| t.0),
             Some("4".into())
         );
-        assert_eq!(object_type_in("ObjectTypeId=\"12\"").map(|t| t.0), Some("12".into()));
+        assert_eq!(
+            object_type_in("ObjectTypeId=\"12\"").map(|t| t.0),
+            Some("12".into())
+        );
         assert_eq!(object_type_in("objectType = \"Customer\""), None);
         assert_eq!(
             object_type_name_in("objectTypeId = 4 AND objectType = \"Customer\" AND x = {company}"),
             Some("Customer".into())
         );
-        assert_eq!(object_type_name_in("objectType = Company"), Some("Company".into()));
+        assert_eq!(
+            object_type_name_in("objectType = Company"),
+            Some("Company".into())
+        );
         assert_eq!(object_type_name_in("objectTypeId = 4"), None);
     }
 

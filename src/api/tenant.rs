@@ -91,7 +91,14 @@ pub fn my_groups(site: &str) -> Op<Vec<String>> {
             Surface::Jira,
             format!("{site}/rest/api/3/myself?expand=groups"),
         ),
-        |r| Ok(r.json::<Me>()?.groups.items.into_iter().map(|g| g.name).collect()),
+        |r| {
+            Ok(r.json::<Me>()?
+                .groups
+                .items
+                .into_iter()
+                .map(|g| g.name)
+                .collect())
+        },
     )
 }
 

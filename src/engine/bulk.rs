@@ -25,11 +25,13 @@ pub(crate) async fn run(
     // As in single mode, nobody starts after the deadline unless this job already finished them.
     let begun: Vec<Result<Begun>> = futures::stream::iter(work)
         .map(|w| async move {
-            if ctx.stopped() || (!ctx.may_start() && !records::finished_in_this_job(ctx, &w).await?) {
+            if ctx.stopped()
+                || (!ctx.may_start() && !records::finished_in_this_job(ctx, &w).await?)
+            {
                 return Ok(Begun::Unstarted);
             }
             Ok(match check::begin(ctx, &w).await? {
-                Some(s) => Begun::State(w, s),
+                Some(s) => Begun::State(Box::new((w, s))),
                 None => Begun::Duplicate,
             })
         })
@@ -43,11 +45,11 @@ pub(crate) async fn run(
         match b? {
             Begun::Duplicate => {}
             Begun::Unstarted => unfinished += 1,
-            Begun::State(_, s) if s.finished => {
-                ctx.customer_done(&s.rep, started);
-                out.push(s.rep);
+            Begun::State(b) if b.1.finished => {
+                ctx.customer_done(&b.1.rep, started);
+                out.push(b.1.rep);
             }
-            Begun::State(w, s) => pending.push((w, s)),
+            Begun::State(b) => pending.push(*b),
         }
     }
     let batch = ctx.s.config.migrate.batch_size.max(1) as usize;
@@ -99,7 +101,7 @@ pub(crate) async fn run(
 }
 
 enum Begun {
-    State(Work, State),
+    State(Box<(Work, State)>),
     Unstarted,
     Duplicate,
 }

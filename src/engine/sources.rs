@@ -133,7 +133,8 @@ async fn directory(
     let paging = directory_paging(ctx).await?;
     let start_index = |offset: u64| match paging {
         Paging::Offset => offset,
-        Paging::PageNumber(size) => offset / size.max(1),
+        // The page after the last one received (a short last page still counts as a page).
+        Paging::PageNumber(size) => offset.div_ceil(size.max(1)),
     };
     ctx.client
         .all_pages(

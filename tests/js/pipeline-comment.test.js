@@ -141,3 +141,23 @@ test("comment.enabled false, a dry run, or no issue: no comment anywhere", async
   assert.deepEqual(Object.values(state.comments).map((c) => c.length), [0, 0, 0]);
   assert.equal(routeCount(state, "POST addComment"), 0);
 });
+
+test("a comment Jira refuses is recorded in the report and the journal; the job still finishes and a re-run posts it", async () => {
+  const journal = memoryJournal();
+  const config = pipelineConfig(sim);
+  const request = { issueKey: "SUP-3", companies: ["INITECH"] };
+  await ctl(sim, "POST", "faults", { rules: [{ kind: "respond", method: "POST", path: "/issue/SUP-3/comment$", status: 400, count: 1,
+    body: { errorMessages: [], errors: { comment: "The entered text is too long. It exceeds the allowed limit of 32,767 characters." } } }] });
+  const first = await migrate(request, config, makeHost(sim, { journal }));
+  assert.equal(first.continuation, null, "the job finished");
+  assert.equal(first.report.totals.failed, 0);
+  assert.equal(first.report.comment, null);
+  assert.equal(first.report.commentError, "comments.add (jira): HTTP 400: comment: The entered text is too long. It exceeds the allowed limit of 32,767 characters.");
+  const job = JSON.parse(await journal.get(`job/${first.jobId}`));
+  assert.deepEqual({ finished: job.finished, state: job.comment.state }, { finished: true, state: "failed" });
+  assert.deepEqual((await simState(sim)).comments["SUP-3"] ?? [], [], "nothing was posted");
+  await ctl(sim, "DELETE", "faults");
+  const again = await migrate(request, config, makeHost(sim, { journal }));
+  assert.ok(again.report.comment, "posted on the re-run");
+  assert.equal((await simState(sim)).comments["SUP-3"].length, 1);
+});

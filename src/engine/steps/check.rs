@@ -183,18 +183,19 @@ async fn by_email(ctx: &Ctx<'_>, email: &str) -> Result<Checked> {
         .client
         .call(users::search(&ctx.urls.site, email))
         .await?;
-    let email = Some(email.to_string());
-    if let Some(p) = users::portal_customer_for(&found, email.as_deref().unwrap_or("")) {
+    if let Some(p) = users::portal_customer_for(&found, email) {
         return Ok(Checked::Portal {
             id: PortalCustomerId::new(p.0),
-            email,
+            email: Some(email.to_string()),
         });
     }
-    match users::atlassian_account_for(&found, email.as_deref().unwrap_or("")) {
-        Some(id) => Ok(Checked::Account { id, email }),
+    match users::atlassian_account_for(&found, email) {
+        Some(id) => Ok(Checked::Account {
+            id,
+            email: Some(email.to_string()),
+        }),
         None => Err(Error::request(format!(
-            "no portal-only customer or Atlassian account has the email {}",
-            email.unwrap_or_default()
+            "no portal-only customer or Atlassian account has the email {email}"
         ))),
     }
 }

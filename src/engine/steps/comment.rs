@@ -181,8 +181,10 @@ mod tests {
 
     #[test]
     fn a_big_job_fits_its_comment_with_failures_first() {
-        let mut r = Report::default();
-        r.customers = (0..600).map(|i| row(i, Status::Migrated)).collect();
+        let mut r = Report {
+            customers: (0..600).map(|i| row(i, Status::Migrated)).collect(),
+            ..Report::default()
+        };
         r.customers.push(row(900, Status::Failed));
         r.compute_totals(0);
         let l = lines(&r, "[m]");
@@ -200,8 +202,10 @@ mod tests {
 
     #[test]
     fn a_small_job_lists_everyone() {
-        let mut r = Report::default();
-        r.customers = (0..3).map(|i| row(i, Status::Migrated)).collect();
+        let mut r = Report {
+            customers: (0..3).map(|i| row(i, Status::Migrated)).collect(),
+            ..Report::default()
+        };
         r.compute_totals(0);
         assert_eq!(lines(&r, "[m]").len(), 4);
     }

@@ -191,3 +191,171 @@ pub(crate) async fn find_account(
         Seen::NotYet(_) => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testing::{settings, with_ctx, Script};
+
+    const QM: &str = "qm:00000000-0000-4000-8000-000000000001:aa";
+
+    fn work() -> Work {
+        Work {
+            reference: crate::ids::CustomerRef::parse(QM),
+            email: Some("ann@acme.example".into()),
+            company: None,
+            asset: None,
+            source: "test".into(),
+            skip_reason: None,
+        }
+    }
+
+    fn user(kind: &str, id: &str) -> String {
+        format!(
+            r#"{{"accountId":"{id}","accountType":"{kind}","emailAddress":"ann@acme.example"}}"#
+        )
+    }
+
+    fn run<T>(script: &Script, f: impl AsyncFnOnce(&mut Ctx<'_>) -> T) -> (T, u64) {
+        with_ctx(script, &settings(serde_json::json!({})), f)
+    }
+
+    #[test]
+    fn after_a_lost_answer_one_look_decides() {
+        let id = PortalCustomerId::new(QM);
+        let still = Script::default().on("/rest/api/3/user?", 200, &user("customer", QM));
+        let (r, slept) = run(&still, async |ctx| {
+            find_account(ctx, &id, Some("ann@acme.example"), After::Lost).await
+        });
+        assert_eq!(
+            (r.unwrap(), slept),
+            (None, 0),
+            "still a portal-only customer: it did not happen"
+        );
+
+        let gone = Script::default().on("/rest/api/3/user?", 404, "{}").on(
+            "/user/search",
+            200,
+            &format!("[{}]", user("atlassian", "712020:n")),
+        );
+        let (r, _) = run(&gone, async |ctx| {
+            find_account(ctx, &id, Some("ann@acme.example"), After::Lost).await
+        });
+        assert_eq!(r.unwrap(), Some(AccountId::new("712020:n")));
+    }
+
+    #[test]
+    fn an_accepted_migration_is_awaited_while_the_old_id_still_reads_as_a_customer() {
+        let id = PortalCustomerId::new(QM);
+        // An Atlassian account with the same email exists all along: it proves nothing until the old id
+        // stops reading as a portal-only customer.
+        let script = Script::default()
+            .on("/rest/api/3/user?", 200, &user("customer", QM))
+            .on("/rest/api/3/user?", 200, &user("customer", QM))
+            .on("/rest/api/3/user?", 404, "{}")
+            .on(
+                "/user/search",
+                200,
+                &format!("[{}]", user("atlassian", "712020:n")),
+            );
+        let (r, slept) = run(&script, async |ctx| {
+            accepted(ctx, &id, Some("ann@acme.example")).await
+        });
+        assert_eq!(r.unwrap(), AccountId::new("712020:n"));
+        assert_eq!(slept, 250 + 500, "backed off twice");
+        assert_eq!(
+            script.count("/user/search"),
+            1,
+            "the email was asked only once the old id was gone"
+        );
+    }
+
+    #[test]
+    fn a_migration_never_seen_in_time_is_retryable() {
+        let id = PortalCustomerId::new(QM);
+        let script = Script::default().on("/rest/api/3/user?", 200, &user("customer", QM));
+        let (r, slept) = run(&script, async |ctx| {
+            accepted(ctx, &id, Some("ann@acme.example")).await
+        });
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), "NOT_YET_VISIBLE");
+        assert!(e.retryable());
+        assert!(slept <= 2_000, "bounded by migrate.pollTimeoutMs");
+    }
+
+    #[test]
+    fn a_lost_answer_is_checked_not_resent() {
+        let id = PortalCustomerId::new(QM);
+        let script = Script::default()
+            .reset("migrate-to-atlassian-account-user")
+            .on("/rest/api/3/user?", 404, "{}")
+            .on(
+                "/user/search",
+                200,
+                &format!("[{}]", user("atlassian", "712020:n")),
+            );
+        let (r, _) = run(&script, async |ctx| {
+            single(ctx, &work(), &id, Some("ann@acme.example"))
+                .await
+                .ok()
+        });
+        assert_eq!(r, Some(Some(AccountId::new("712020:n"))));
+        assert_eq!(script.count("migrate-to-atlassian-account-user"), 1);
+    }
+
+    #[test]
+    fn a_lost_answer_for_a_customer_still_portal_only_is_resent_after_the_back_off() {
+        let id = PortalCustomerId::new(QM);
+        let script = Script::default()
+            .reset("migrate-to-atlassian-account-user")
+            .on(
+                "migrate-to-atlassian-account-user",
+                200,
+                r#"{"aaUser":{"accountId":"712020:n"}}"#,
+            )
+            .on("/rest/api/3/user?", 200, &user("customer", QM));
+        let (r, slept) = run(&script, async |ctx| {
+            single(ctx, &work(), &id, Some("ann@acme.example"))
+                .await
+                .ok()
+        });
+        assert_eq!(r, Some(Some(AccountId::new("712020:n"))));
+        assert_eq!(script.count("migrate-to-atlassian-account-user"), 2);
+        assert_eq!(slept, 10, "the policy's first back-off");
+    }
+
+    #[test]
+    fn a_404_route_for_an_existing_customer_stops_the_job_and_for_an_unknown_id_fails_the_customer()
+    {
+        let id = PortalCustomerId::new(QM);
+        let gone = Script::default()
+            .on(
+                "migrate-to-atlassian-account-user",
+                404,
+                r#"{"message":"Not Found"}"#,
+            )
+            .on("/rest/api/3/user?", 200, &user("customer", QM));
+        let (r, _) = run(&gone, async |ctx| {
+            single(ctx, &work(), &id, None).await.err()
+        });
+        assert!(matches!(r, Some(Failure::Job(Error::Unavailable { .. }))));
+
+        let unknown = Script::default()
+            .on(
+                "migrate-to-atlassian-account-user",
+                404,
+                r#"{"errorMessages":["No local customer found"]}"#,
+            )
+            .on("/rest/api/3/user?", 404, "{}");
+        let (r, _) = run(&unknown, async |ctx| {
+            single(ctx, &work(), &id, None).await.err()
+        });
+        match r {
+            Some(Failure::Step(e)) => {
+                assert!(!e.error.retryable());
+                assert_eq!(e.error.status(), Some(404));
+            }
+            _ => panic!("expected a failed customer"),
+        }
+    }
+}
