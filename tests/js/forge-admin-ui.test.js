@@ -190,7 +190,6 @@ describe("the admin page in Chromium", { skip: SKIP }, () => {
     const first = await rows.first().locator("td").allTextContents();
     assert.equal(first.length, 7);
     assert.match(await page.textContent("#dryrun-status"), /30 customer\(s\): 29 to migrate, 0 already migrated, 1 skipped/);
-    assert.equal(await page.locator("#plan tbody td:nth-child(3)", { hasText: "planned" }).count() >= 0, true);
     assert.equal(await page.locator("#plan tbody tr td:nth-child(4).planned").count(), 29, "29 migrations planned");
     assert.equal(sim.state().migrations.length, 0);
     await shot("4-dry-run");

@@ -3,7 +3,7 @@
 // Forge's key rules, a queue that records pushes, a virtual clock) and a real simulator.
 import { test, describe, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import * as core from "../../js/core/forge.js";
@@ -692,6 +692,7 @@ describe("manifest.yml and the Forge entry", () => {
       assert.equal(typeof entry[name], "function", `src/forge.js exports ${name}`);
     }
     const used = ["trigger", "jira:workflowPostFunction", "action", "webtrigger", "consumer"].flatMap((m) => manifest.modules[m].map((x) => x.function));
+    used.push(...manifest.modules["jira:adminPage"].map((p) => p.resolver.function));
     for (const key of used) assert.ok(functions.has(key), `function ${key} is declared`);
     assert.deepEqual(manifest.modules.trigger[0].events, ["avi:jira:updated:issue"]);
     assert.equal(functions.get("queue-consumer").timeoutSeconds, 900);
@@ -699,14 +700,44 @@ describe("manifest.yml and the Forge entry", () => {
     const { QUEUE_KEY } = await import("../../js/forge/platform.js");
     assert.equal(manifest.modules.consumer[0].queue, QUEUE_KEY);
     assert.deepEqual(manifest.modules["automation:actionProvider"][0].actions, [manifest.modules.action[0].key]);
-    assert.match(manifest.app.runtime.name, /^nodejs(22|24)\.x$/);
+    assert.equal(manifest.app.runtime.name, "nodejs24.x");
+  });
+
+  test("the admin page, the action's config form, the trigger filter, scopes and egress", async () => {
+    const { parse: parseYaml } = await import("yaml");
+    const manifest = parseYaml(readFileSync(path.join(ROOT, "manifest.yml"), "utf8"));
+    const resources = new Map(manifest.resources.map((r) => [r.key, r.path]));
+    const admin = manifest.modules["jira:adminPage"][0];
+    const action = manifest.modules.action[0];
+    for (const key of [admin.resource, action.config.resource]) {
+      assert.ok(resources.has(key), `resource ${key} is declared`);
+      const dir = path.join(ROOT, resources.get(key));
+      const html = readFileSync(path.join(dir, "index.html"), "utf8");
+      assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, "no inline script (Custom UI CSP)");
+      for (const [, src] of html.matchAll(/(?:src|href)="([^"]+)"/g)) {
+        assert.ok(existsSync(path.join(dir, src)) || src === "bridge.js", `${key}: ${src} exists`);
+      }
+    }
+    assert.equal(action.config.render, undefined, "Custom UI, not UI Kit");
+    assert.deepEqual(Object.keys(action.inputs), ["issueKey", "companies", "customers", "dryRun"]);
+    assert.equal(manifest.modules.trigger[0].filter.onError, "IGNORE_AND_LOG");
+    assert.deepEqual(manifest.permissions.external.fetch.backend.map((b) => b.address), ["admin.atlassian.com"]);
+    const scopes = manifest.permissions.scopes;
+    for (const s of ["read:cmdb-object:jira", "write:cmdb-object:jira", "read:jira-user", "write:jira-work", "manage:jira-configuration", "storage:app"]) assert.ok(scopes.includes(s), s);
+    const consumer = manifest.modules.function.find((f) => f.key === manifest.modules.consumer[0].function);
+    const { DEFAULT_BUDGETS } = await import("../../js/forge/handlers.js");
+    assert.equal(consumer.timeoutSeconds, DEFAULT_BUDGETS.consumerTimeoutSeconds, "the egress budget is computed from the declared timeout");
   });
 
   test("the real platform adapter loads @forge/api, @forge/kvs and @forge/events and has the fake's shape", async () => {
     const { forgePlatform } = await import("../../js/forge/platform.js");
     const p = forgePlatform({ env: {} });
     for (const k of ["fetch", "now", "retry"]) assert.equal(typeof p[k], "function", k);
-    for (const k of ["get", "set", "query", "claim"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
+    for (const k of ["get", "set", "delete", "query", "claim", "getSecret", "setSecret"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
+    for (const k of ["requestJira", "requestConfluence"]) assert.equal(typeof p.product[k], "function", `product.${k}`);
+    assert.equal(typeof p.productAsUser.requestJira, "function");
+    assert.equal(typeof p.sleep, "function");
+    assert.equal(typeof new p.Resolver().getDefinitions(), "function", "@forge/resolver's class");
     assert.equal(typeof p.queue.push, "function");
     const retry = p.retry({ retryAfter: 5000 });
     assert.equal(retry._retry, true, "an InvocationError asks the platform to retry");
