@@ -113,7 +113,7 @@ export function createSettings({ platform, core }) {
   async function saveSecrets({ email, apiToken } = {}) {
     for (const [name, value] of Object.entries({ email, apiToken })) {
       if (value === undefined || value === null || value === "") continue;
-      if (typeof value !== "string" || value.length > 1024 || /\s/.test(value.trim()) ) throw configError(`${name}: must be one line of text without spaces`, `$.${name}`);
+      if (typeof value !== "string" || value.length > 1024 || /\s/.test(value.trim())) throw configError(`${name}: must be one line of text without spaces`, `$.${name}`);
       await kvs.setSecret(SECRET_KEYS[name], value.trim());
     }
     return (await credentials()).status;
