@@ -257,6 +257,7 @@ describe("the Automation action's config form in Chromium", { skip: SKIP }, () =
     assert.equal(await page.textContent("[data-error-for=issueKey]"), "issueKey is required", "Automation's invalidInputs are shown");
     await page.fill("[name=companies]", "ACME, GLOBEX");
     await page.locator("[name=companies]").dispatchEvent("change");
+    assert.equal(await page.isVisible("[data-error-for=issueKey]"), true, "editing another field keeps issueKey's error");
     await page.check("[name=dryRun]");
     await page.evaluate(() => globalThis.__emit("AUTOMATION_ACTION_SUBMIT"));
     await page.waitForFunction(() => true);

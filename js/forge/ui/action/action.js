@@ -15,7 +15,10 @@ function values() {
   return out;
 }
 
-function showInvalid(invalid = {}) {
+let invalid = {};
+
+/** Automation's per-field errors (extension.errors.invalidInputs); a field's clears when edited. */
+function showInvalid() {
   for (const p of form.querySelectorAll("[data-error-for]")) {
     const msg = invalid[p.dataset.errorFor]?.message;
     p.textContent = msg ?? "";
@@ -29,11 +32,13 @@ async function start() {
   const inputs = saved ?? { issueKey: "{{issue.key}}" };
   for (const name of TEXT) form.elements[name].value = typeof inputs[name] === "string" ? inputs[name] : "";
   form.elements.dryRun.checked = inputs.dryRun === true || inputs.dryRun === "true";
-  showInvalid(context?.extension?.errors?.invalidInputs);
+  invalid = { ...(context?.extension?.errors?.invalidInputs ?? {}) };
+  showInvalid();
   const submit = () => view.submit(values());
   for (const el of form.elements) {
     el.addEventListener("change", () => {
-      showInvalid({ [el.name]: undefined });
+      delete invalid[el.name];
+      showInvalid();
       submit();
     });
   }
