@@ -66,4 +66,16 @@ if [ "$have" != "$wbg" ] || [ "$have_runner" != "$wbg" ]; then
   cargo install wasm-bindgen-cli --version "$wbg" --force
 fi
 
+# --- chromium for the Custom UI browser tests ---------------------------------
+# Debian's package, driven by playwright-core (which never downloads a browser).
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "apt-get install chromium (the admin page's browser test)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    printf 'setup: note: chromium not found and cannot be installed here (not root / no apt-get); the browser tests will be skipped\n' >&2
+  fi
+fi
+
 [ "$did" = 1 ] || say "up to date (node_modules, wasm32 target, wasm-bindgen $wbg)"

@@ -5,11 +5,15 @@
 import * as core from "../js/core/forge.js";
 import { createHandlers } from "../js/forge/handlers.js";
 import { forgePlatform } from "../js/forge/platform.js";
+import { createResolver } from "../js/forge/resolver.js";
 
-const handlers = createHandlers({ platform: forgePlatform(), core });
+const platform = forgePlatform();
+const handlers = createHandlers({ platform, core });
 
 export const onIssueUpdated = handlers.onIssueUpdated;
 export const postFunction = handlers.postFunction;
 export const automationAction = handlers.automationAction;
 export const webTrigger = handlers.webTrigger;
 export const queueConsumer = handlers.queueConsumer;
+/** The admin page's resolver (@forge/resolver definitions). */
+export const adminResolver = createResolver({ platform, core });

@@ -5,37 +5,33 @@
 //   const h = createHandlers({ platform, core });   // platform: js/forge/platform.js (or a fake)
 //   export const onIssueUpdated = h.onIssueUpdated; ...
 //
-// Settings (read per invocation, KVS first, then the app's environment variables):
-//   config          KVS "settings:config" (object or JSON text) | PORTAL_MIGRATE_CONFIG (JSON text)
-//   trigger status  KVS "settings:triggerStatus" | PORTAL_MIGRATE_TRIGGER_STATUS (name or status id)
-// Secrets (encrypted variables: `forge variables set --encrypt NAME value`, then `forge deploy`):
-//   ATLASSIAN_EMAIL, ATLASSIAN_API_TOKEN   the org admin's account: Basic auth for every product call
+// Settings are per installation (js/forge/settings.js; the admin page writes them): the config,
+// the trigger status, the groups allowed to run the Automation action, and the org admin's
+// email and API token (KVS secret storage). Product calls go as the app (js/forge/product.js);
+// only the admin-gateway migrate call uses the admin's token.
+// Caller secrets of the web trigger (encrypted variables, `forge variables set --encrypt NAME`):
 //   PORTAL_MIGRATE_TOKEN                   bearer token that starts jobs (web-trigger POST)
 //   PORTAL_MIGRATE_HMAC_SECRET             key of v1 request signatures (docs/worker.md): starts
 //                                          jobs, and a signed GET reads the one job it names
 //   PORTAL_MIGRATE_READ_TOKEN              bearer token that reads jobs (web-trigger GET ?jobId=)
-//
-// Why product calls use fetch with the admin's token and not api.asApp().requestJira(): the
-// migration itself goes through the admin gateway (admin.atlassian.com / api.atlassian.com
-// customer-management endpoints), which only an org admin's credentials may call, not an app;
-// Assets via requestJira has been seen answering 401 even with the cmdb scopes; and one credential
-// for every surface keeps the core's per-surface limits, retries and "already done" rules
-// identical on every host. requestJira also only takes site-relative paths, while the core
-// builds absolute URLs for four surfaces.
 import {
-  HttpError, authorize, callerSecrets, canonicalTarget, checkSize, createAtlassianFetch, describeError,
+  HttpError, authorize, callerSecrets, canonicalTarget, checkSize, describeError,
   isJobId, isPlainObject, normaliseHeaders, parseStartBody,
 } from "../core/edge.js";
-import { createJobs, readStatus } from "../core/jobs.js";
+import { readStatus } from "../core/jobs.js";
+import { actorAllowed } from "./access.js";
+import { forgeHost } from "./host.js";
 import { kvsJournal } from "./journal.js";
+import { CONFIG_KEY, TRIGGER_STATUS_KEY, createSettings } from "./settings.js";
 
-export const CONFIG_KEY = "settings:config";
-export const TRIGGER_STATUS_KEY = "settings:triggerStatus";
+export { CONFIG_KEY, TRIGGER_STATUS_KEY };
 
 /**
  * Inline budgets stay well below each module's invocation limit (a customer in flight may finish
  * after the deadline): product triggers and post functions are assumed to get the general 25 s,
- * web triggers and actions get 55 s, the consumer function declares timeoutSeconds: 900.
+ * web triggers and actions get 55 s, the consumer function declares timeoutSeconds: 900
+ * (https://developer.atlassian.com/platform/forge/platform-quotas-and-limits/#invocation-limits).
+ * consumerTimeoutSeconds must match manifest.yml: it sets the consumer's egress budget.
  */
 export const DEFAULT_BUDGETS = Object.freeze({
   trigger: 10_000,
@@ -44,17 +40,10 @@ export const DEFAULT_BUDGETS = Object.freeze({
   webTrigger: 25_000,
   chunk: 600_000,
   fetchTimeout: 60_000,
+  consumerTimeoutSeconds: 900,
 });
 
 const MAX_INPUT_CHARS = 64 * 1024;
-
-function configError(message, path) {
-  const err = new Error(message);
-  err.code = "CONFIG";
-  err.retryable = false;
-  if (path) err.path = path;
-  return err;
-}
 
 function defaultLog(level, message, fields = {}) {
   const line = JSON.stringify({ level, message, ...fields });
@@ -64,59 +53,18 @@ function defaultLog(level, message, fields = {}) {
 export function createHandlers({ platform, core, limits = {}, budgets = {}, log = defaultLog }) {
   const B = { ...DEFAULT_BUDGETS, ...budgets };
   const journal = kvsJournal(platform.kvs);
+  const settings = createSettings({ platform, core });
 
-  async function readSetting(key, envName) {
-    const stored = await platform.kvs.get(key);
-    if (stored !== undefined && stored !== null && stored !== "") return stored;
-    const v = platform.env?.[envName];
-    return v === undefined || v === "" ? null : v;
-  }
-
-  async function loadConfig() {
-    let config = await readSetting(CONFIG_KEY, "PORTAL_MIGRATE_CONFIG");
-    if (config === null) {
-      throw configError(`no config: store it in KVS key "${CONFIG_KEY}" or set the PORTAL_MIGRATE_CONFIG variable (JSON)`);
-    }
-    if (typeof config === "string") {
-      try {
-        config = JSON.parse(config);
-      } catch (e) {
-        throw configError(`PORTAL_MIGRATE_CONFIG is not valid JSON: ${e.message}`);
-      }
-    }
-    const urls = core.validateConfig(config); // throws code CONFIG with the JSON path
-    const env = platform.env ?? {};
-    for (const name of ["ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN"]) {
-      if (!env[name]) throw configError(`missing ${name}: run forge variables set --encrypt ${name} <value>, then forge deploy`);
-    }
-    return { config, urls, credentials: { email: env.ATLASSIAN_EMAIL, apiToken: env.ATLASSIAN_API_TOKEN } };
-  }
-
-  /** A job runner for this invocation: fresh settings, the KVS journal, the platform queue. */
-  async function jobsFor() {
-    // Tenant safety: Forge may reuse a warm process for another site. Drop the wasm instance so no
-    // memory of an earlier invocation survives (the core keeps none, this makes it certain).
-    core.reset?.();
-    const { config, urls, credentials } = await loadConfig();
-    const host = {
-      fetch: createAtlassianFetch({ fetchImpl: (url, init) => platform.fetch(url, init), credentials, urls, timeoutMs: B.fetchTimeout }),
-      journal,
-      now: () => platform.now(),
-      progress: (e) => {
-        if (e.kind === "start" || e.kind === "finish") log("info", `core ${e.kind}`, e);
-      },
-    };
-    return createJobs({
-      core, config, host, limits, log,
-      now: () => platform.now(),
-      enqueue: (body, opts) => platform.queue.push(body, opts),
-    });
+  /** A job runner for this invocation: fresh settings, product fetch, the egress budget. */
+  async function jobsFor(context, timeoutSeconds) {
+    const { jobs, budget } = await forgeHost({ platform, core, settings, context, timeoutSeconds, fetchTimeoutMs: B.fetchTimeout, limits, log });
+    return { jobs, budget };
   }
 
   /** Event-driven starts: a retryable failure goes to the queue; only a failed push is retried. */
-  async function startFromEvent(request, inlineMs, what) {
+  async function startFromEvent(request, context, inlineMs, what) {
     try {
-      const jobs = await jobsFor();
+      const { jobs } = await jobsFor(context);
       const out = await jobs.start(request, { mode: "auto", inlineMs, onRetryable: "queue" });
       return brief(out);
     } catch (err) {
@@ -127,32 +75,44 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
   }
 
   /** trigger on avi:jira:updated:issue: acts only on a status change into the configured status. */
-  async function onIssueUpdated(event) {
-    const want = await readSetting(TRIGGER_STATUS_KEY, "PORTAL_MIGRATE_TRIGGER_STATUS");
-    if (want === null) return skip("no trigger status configured (PORTAL_MIGRATE_TRIGGER_STATUS)");
+  async function onIssueUpdated(event, context) {
+    const want = await settings.triggerStatus();
+    if (want === null) return skip("no trigger status configured (admin page, or PORTAL_MIGRATE_TRIGGER_STATUS)");
     const issueKey = event?.issue?.key;
     if (typeof issueKey !== "string" || !issueKey) return skip("the event has no issue key");
     const change = statusChange(event?.changelog, String(want));
     if (!change) return skip(`not a status change into ${JSON.stringify(String(want))}`);
-    return startFromEvent({ issueKey }, B.trigger, "onIssueUpdated");
+    return startFromEvent({ issueKey }, context, B.trigger, "onIssueUpdated");
   }
 
   /** jira:workflowPostFunction: the admin put it on the transition, so every call starts a job. */
-  async function postFunction(event) {
+  async function postFunction(event, context) {
     const issueKey = event?.issue?.key;
     if (typeof issueKey !== "string" || !issueKey) return skip("the post function event has no issue key");
-    return startFromEvent({ issueKey }, B.postFunction, "postFunction");
+    return startFromEvent({ issueKey }, context, B.postFunction, "postFunction");
   }
 
   /**
-   * Automation action (action + automation:actionProvider). Inputs: issueKey, companies and
-   * customers (lists separated by commas, semicolons or whitespace, or JSON arrays), dryRun.
-   * Errors go back as { errors: [{ message }] }, which stops the rule and shows in its audit log.
+   * Automation action (action + automation:actionProvider). Inputs (the config form's fields, smart
+   * values already rendered by Automation): issueKey, companies and customers (lists separated by
+   * commas, semicolons or whitespace, or JSON arrays), dryRun. The rule's actor
+   * (context.principal) must be a site admin or in settings:actionAllowedGroups (access.js):
+   * checked before anything else. Errors go back as { errors: [{ message }] }, which
+   * stops the rule and shows in its audit log.
    */
-  async function automationAction(payload) {
+  async function automationAction(payload, context) {
     try {
+      const verdict = await actorAllowed({
+        product: platform.product,
+        accountId: context?.principal?.accountId,
+        allowedGroups: await settings.allowedGroups(),
+      });
+      if (!verdict.ok) {
+        log("warn", "automationAction refused", { reason: verdict.reason });
+        return { errors: [{ message: `FORBIDDEN: ${verdict.reason}` }] };
+      }
       const request = actionRequest(payload);
-      const jobs = await jobsFor();
+      const { jobs } = await jobsFor(context);
       return brief(await jobs.start(request, { mode: "auto", inlineMs: B.action }));
     } catch (err) {
       const { body } = describeError(err);
@@ -169,7 +129,7 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
    * signed GET reads only the job it names. Bearer: PORTAL_MIGRATE_TOKEN starts,
    * PORTAL_MIGRATE_READ_TOKEN reads. Forge throttles web triggers itself; this adds no limiter.
    */
-  async function webTrigger(req) {
+  async function webTrigger(req, context) {
     try {
       const headers = normaliseHeaders(req?.headers);
       const method = String(req?.method ?? "").toUpperCase();
@@ -182,7 +142,7 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
         const { request, mode } = parseStartBody(body, headers["content-type"]);
         core.jobId(request); // code REQUEST (400): validated before the signature is spent
         await refuseReplay(auth);
-        const jobs = await jobsFor();
+        const { jobs } = await jobsFor(context);
         const out = await jobs.start(request, { mode, inlineMs: B.webTrigger });
         return respond(out.status === "done" ? 200 : 202, out);
       }
@@ -222,11 +182,16 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
     if (!fresh) throw new HttpError(409, "REPLAYED", "this signature was already used; sign each request afresh");
   }
 
-  /** @forge/events consumer: one chunk per event, the continuation goes back on the queue. */
-  async function queueConsumer(event) {
+  /**
+   * @forge/events consumer: one chunk per event, the continuation goes back on the queue. The
+   * chunk stops starting customers at the earlier of its time budget and its egress budget's
+   * deadline (egress.js).
+   */
+  async function queueConsumer(event, context) {
     try {
-      const jobs = await jobsFor();
-      return brief(await jobs.runChunk(event?.body, { chunkMs: B.chunk }));
+      const { jobs, budget } = await jobsFor(context, B.consumerTimeoutSeconds);
+      const chunkMs = Math.max(0, Math.min(B.chunk, budget.deadlineMs() - platform.now()));
+      return brief(await jobs.runChunk(event?.body, { chunkMs }));
     } catch (err) {
       // Could not load settings, record or enqueue: let the platform deliver the event again.
       log("error", "queueConsumer failed", { code: err?.code, message: err?.message });

@@ -2,16 +2,24 @@
 // only work inside the Forge runtime (they call the runtime's injected proxy), so the handlers get
 // this adapter injected (js/forge/handlers.js) and tests pass an in-memory fake of the same shape:
 //
-//   env                      process.env: encrypted variables (ATLASSIAN_API_TOKEN, ...), settings
-//   fetch(url, init)         egress fetch (permissions.external.fetch.backend in manifest.yml)
+//   env                      process.env: encrypted variables (bootstrap settings, caller secrets)
+//   fetch(url, init)         egress fetch (permissions.external.fetch.backend in manifest.yml):
+//                            counted against the invocation's egress budget
+//   product.requestJira(path, init), product.requestConfluence(path, init)
+//                            api.asApp() product fetch; `path` is used as is (assumeTrustedRoute),
+//                            so callers check it (js/forge/product.js)
+//   productAsUser.requestJira(path, init)   api.asUser(): the resolver's viewer
 //   kvs.get(key)             → value | undefined
-//   kvs.set(key, value)
+//   kvs.set(key, value), kvs.delete(key)
+//   kvs.getSecret(key), kvs.setSecret(key, value)   secret storage (encrypted, not queryable)
 //   kvs.query(prefix, cursor, limit) → { results: [{key, value}], nextCursor }
 //   kvs.claim(key, ttlSeconds) → true if it created the key, false if it existed (atomic)
 //   queue.push(body, {delaySeconds})  → { jobId }
 //   retry({ retryAfter, retryReason, retryData })  → what a trigger or consumer returns to be retried
-//   now()                    epoch ms
-import { fetch as forgeFetch } from "@forge/api";
+//   now()                    epoch ms; sleep(ms) → Promise
+//   Resolver                 @forge/resolver's class (define(name, fn), getDefinitions())
+import api, { assumeTrustedRoute, fetch as forgeFetch } from "@forge/api";
+import Resolver from "@forge/resolver";
 import { kvs, WhereConditions } from "@forge/kvs";
 import { Queue, InvocationError, InvocationErrorCode } from "@forge/events";
 
@@ -23,9 +31,21 @@ export function forgePlatform({ env = process.env } = {}) {
   return {
     env,
     fetch: (url, init) => forgeFetch(url, init),
+    // https://developer.atlassian.com/platform/forge/apis-reference/fetch-api-product.requestjira/
+    product: {
+      requestJira: (path, init) => api.asApp().requestJira(assumeTrustedRoute(path), init),
+      requestConfluence: (path, init) => api.asApp().requestConfluence(assumeTrustedRoute(path), init),
+    },
+    productAsUser: {
+      requestJira: (path, init) => api.asUser().requestJira(assumeTrustedRoute(path), init),
+    },
     kvs: {
       get: (key) => kvs.get(key),
       set: (key, value) => kvs.set(key, value),
+      delete: (key) => kvs.delete(key),
+      // https://developer.atlassian.com/platform/forge/runtime-reference/storage-api-secret/
+      getSecret: (key) => kvs.getSecret(key),
+      setSecret: (key, value) => kvs.setSecret(key, value),
       async query(prefix, cursor, limit = 100) {
         let q = kvs.query().where("key", WhereConditions.beginsWith(prefix)).limit(limit);
         if (cursor) q = q.cursor(cursor);
@@ -52,5 +72,7 @@ export function forgePlatform({ env = process.env } = {}) {
     retry: ({ retryAfter = 60, retryReason = InvocationErrorCode.FUNCTION_RETRY_REQUEST, retryData } = {}) =>
       new InvocationError({ retryAfter: Math.min(900, Math.max(1, retryAfter)), retryReason, retryData }),
     now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    Resolver: Resolver.default ?? Resolver,
   };
 }

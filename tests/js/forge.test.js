@@ -3,7 +3,7 @@
 // Forge's key rules, a queue that records pushes, a virtual clock) and a real simulator.
 import { test, describe, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import * as core from "../../js/core/forge.js";
@@ -16,9 +16,7 @@ const isSmall = (request, max) => core.planJob(request, null, { inlineMaxCustome
 import { signRequest, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/core/edge.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const TOKEN = "web-trigger-token-0123456789";
-const READ = "web-trigger-read-token-0123456789";
-const HMAC = "hmac-secret-abcdef-0123456789";
+import { fakePlatform as makeFakePlatform, forgeContext, adminAccountId, TOKEN, READ, HMAC } from "./helpers/forge.js";
 
 let sim;
 before(async () => {
@@ -29,82 +27,9 @@ after(async () => {
 });
 beforeEach(() => sim.reset());
 
-// ---------------------------------------------------------------------------------------------
-// The fake platform: same shape as js/forge/platform.js.
-
-const KVS_KEY = /^[a-zA-Z0-9:._\s\-#]+$/;
-
-function fakePlatform({ env = {}, tick = 20, kvsSeed = {} } = {}) {
-  const store = new Map(Object.entries(kvsSeed));
-  const expiries = new Map(); // key → epoch ms (KVS TTL, on the virtual clock)
-  const pushes = [];
-  const requests = [];
-  const clock = { t: Date.UTC(2026, 10, 1) };
-  const checkKey = (k) => {
-    assert.ok(typeof k === "string" && k.length <= 500 && KVS_KEY.test(k), `invalid Forge KVS key ${JSON.stringify(k)}`);
-  };
-  return {
-    expiries,
-    env: {
-      ATLASSIAN_EMAIL: sim.credentials.email,
-      ATLASSIAN_API_TOKEN: sim.credentials.apiToken,
-      PORTAL_MIGRATE_TOKEN: TOKEN,
-      PORTAL_MIGRATE_HMAC_SECRET: HMAC,
-      PORTAL_MIGRATE_READ_TOKEN: READ,
-      PORTAL_MIGRATE_CONFIG: JSON.stringify(sim.config()),
-      PORTAL_MIGRATE_TRIGGER_STATUS: "Converted",
-      ...env,
-    },
-    store,
-    pushes,
-    clock,
-    requests,
-    async fetch(url, init) {
-      clock.t += tick; // every product call takes `tick` ms of virtual time
-      requests.push({ url, authorization: init?.headers?.authorization ?? null, redirect: init?.redirect });
-      return fetch(url, init);
-    },
-    kvs: {
-      async get(k) {
-        checkKey(k);
-        return store.has(k) ? structuredClone(store.get(k)) : undefined;
-      },
-      async set(k, v) {
-        checkKey(k);
-        assert.ok(JSON.stringify(v).length <= 240 * 1024, `KVS value for ${k} is over 240 KiB`);
-        store.set(k, structuredClone(v));
-      },
-      async query(prefix, cursor, limit = 100) {
-        assert.ok(limit <= 100, "KVS query limit is 100");
-        const keys = [...store.keys()].filter((k) => k.startsWith(prefix)).sort();
-        const start = cursor ? Number(cursor) : 0;
-        const page = keys.slice(start, start + limit);
-        return {
-          results: page.map((key) => ({ key, value: structuredClone(store.get(key)) })),
-          nextCursor: start + limit < keys.length ? String(start + limit) : undefined,
-        };
-      },
-      // keyPolicy FAIL_IF_EXISTS with a TTL (js/forge/platform.js)
-      async claim(k, ttlSeconds) {
-        checkKey(k);
-        assert.ok(Number.isInteger(ttlSeconds) && ttlSeconds >= 1, `TTL ${ttlSeconds}`);
-        if (store.has(k) && !(expiries.get(k) <= clock.t)) return false;
-        store.set(k, 1);
-        expiries.set(k, clock.t + ttlSeconds * 1000);
-        return true;
-      },
-    },
-    queue: {
-      async push(body, opts = {}) {
-        assert.ok(JSON.stringify(body).length < 200 * 1024, "a Forge queue push is limited to 200 KB");
-        pushes.push({ body: structuredClone(body), ...opts });
-        return { jobId: `forge-job-${pushes.length}` };
-      },
-    },
-    retry: (opts) => ({ __retry: true, ...opts }),
-    now: () => clock.t,
-  };
-}
+// The fake platform: same shape as js/forge/platform.js (tests/js/helpers/forge.js).
+const fakePlatform = (opts) => makeFakePlatform(sim, opts);
+const ctx = (accountId = adminAccountId(sim)) => forgeContext(sim, { accountId });
 
 const quiet = () => {};
 
@@ -258,7 +183,7 @@ describe("onIssueUpdated (avi:jira:updated:issue)", () => {
     h = handlersFor(fakePlatform({ env: { ATLASSIAN_API_TOKEN: "" } }));
     out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
     assert.equal(out.error.code, "CONFIG");
-    assert.match(out.error.message, /forge variables set --encrypt ATLASSIAN_API_TOKEN/);
+    assert.match(out.error.message, /admin page .*ATLASSIAN_API_TOKEN/);
     h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_CONFIG: JSON.stringify({ ...sim.config(), siteUrl: "not a url" }) } }));
     out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
     assert.equal(out.error.code, "CONFIG");
@@ -311,7 +236,7 @@ describe("automationAction (action + automation:actionProvider)", () => {
     const h = handlersFor(platform);
     const globex = portalIds(sim.state(), "GLOBEX");
     assert.equal(globex.length, 5);
-    const out = await h.automationAction({ companies: "GLOBEX", context: { cloudId: "x" } });
+    const out = await h.automationAction({ companies: "GLOBEX", context: { cloudId: "x" } }, ctx());
     assert.equal(out.status, "queued", JSON.stringify(out));
     assert.match(out.jobId, /^job-[0-9a-f]{16}$/);
     assert.equal(out.unfinished, 5, "the core counted GLOBEX's customers without starting any");
@@ -337,10 +262,10 @@ describe("automationAction (action + automation:actionProvider)", () => {
 
   test("errors go back as { errors: [{ message }] } and stop the rule", async () => {
     const h = handlersFor(fakePlatform());
-    let out = await h.automationAction({});
+    let out = await h.automationAction({}, ctx());
     assert.equal(out.errors.length, 1);
     assert.match(out.errors[0].message, /^BAD_INPUT: give at least one/);
-    out = await h.automationAction({ customers: "not a customer!" });
+    out = await h.automationAction({ customers: "not a customer!" }, ctx());
     assert.match(out.errors[0].message, /^REQUEST: .*not a portal account id, account id or email/);
   });
 
@@ -348,7 +273,7 @@ describe("automationAction (action + automation:actionProvider)", () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
     const emails = sim.state().assets.objects.filter((o) => o.attributes.Company === "INITECH").map((o) => o.attributes.Email);
-    const out = await h.automationAction({ customers: emails.slice(0, 2).join(",") });
+    const out = await h.automationAction({ customers: emails.slice(0, 2).join(",") }, ctx());
     assert.equal(out.status, "done", JSON.stringify(out));
     assert.match(out.summary, /migrated=2/);
     assert.equal(isSmall({ customers: emails }, 3), false);
@@ -548,8 +473,13 @@ describe("webTrigger (authenticated HTTP start)", () => {
     assert.equal(out.status, "done");
     assert.equal(out.report.customers[0].email, email);
     assert.equal(out.report.customers[0].status, "migrated");
-    // credentials only ever went to the simulator's (configured) origin, never redirected
-    assert.ok(platform.requests.every((r) => r.url.startsWith(sim.url) && r.authorization?.startsWith("Basic ") && r.redirect === "manual"));
+    // product calls went as the app (no Authorization from us); the admin's Basic credentials only
+    // to the admin gateway over egress; nothing followed a redirect
+    assert.ok(platform.requests.every((r) => r.url.startsWith(sim.url) && r.redirect === "manual"));
+    assert.ok(platform.requests.filter((r) => r.kind === "product").every((r) => r.authorization === null));
+    const external = platform.requests.filter((r) => r.kind === "external");
+    assert.equal(external.length, 1, "one egress call: the migrate PUT");
+    assert.ok(external.every((r) => r.authorization?.startsWith("Basic ") && /\/gateway\/api\/ex\/jira\//.test(r.url)));
 
     const got = await h.webTrigger(webRequest({ method: "GET", headers: reader, query: { jobId: out.jobId } }));
     assert.equal(got.statusCode, 200);
@@ -629,7 +559,7 @@ describe("queueConsumer (@forge/events)", () => {
   test("a chunk delivered twice runs twice without a second migration", async () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
-    await h.automationAction({ companies: "INITECH" });
+    await h.automationAction({ companies: "INITECH" }, ctx());
     const msg = platform.pushes.shift();
     await h.queueConsumer({ body: msg.body });
     const before = sim.state().migrations.length;
@@ -644,7 +574,7 @@ describe("queueConsumer (@forge/events)", () => {
     const platform = fakePlatform();
     // 1 s per chunk is less than the core's first per-customer estimate (5 s): nothing starts.
     const h = handlersFor(platform, { budgets: { chunk: 1_000 } });
-    const out = await h.automationAction({ companies: "GLOBEX" });
+    const out = await h.automationAction({ companies: "GLOBEX" }, ctx());
     const chunks = await drain(h, platform);
     assert.equal(chunks.length, DEFAULT_LIMITS.maxStalls);
     const job = JSON.parse(platform.store.get(`j:${escapeKey(`hostjob/${out.jobId}`)}`));
@@ -655,7 +585,7 @@ describe("queueConsumer (@forge/events)", () => {
   test("retryable failures re-queue the chunk with a delay; other messages are dropped", async () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
-    await h.automationAction({ companies: "GLOBEX" });
+    await h.automationAction({ companies: "GLOBEX" }, ctx());
     const msg = platform.pushes.shift();
     sim.simulator.faults.set({ rules: [{ kind: "503" }] });
     const out = await h.queueConsumer({ body: msg.body });
@@ -762,6 +692,7 @@ describe("manifest.yml and the Forge entry", () => {
       assert.equal(typeof entry[name], "function", `src/forge.js exports ${name}`);
     }
     const used = ["trigger", "jira:workflowPostFunction", "action", "webtrigger", "consumer"].flatMap((m) => manifest.modules[m].map((x) => x.function));
+    used.push(...manifest.modules["jira:adminPage"].map((p) => p.resolver.function));
     for (const key of used) assert.ok(functions.has(key), `function ${key} is declared`);
     assert.deepEqual(manifest.modules.trigger[0].events, ["avi:jira:updated:issue"]);
     assert.equal(functions.get("queue-consumer").timeoutSeconds, 900);
@@ -769,14 +700,44 @@ describe("manifest.yml and the Forge entry", () => {
     const { QUEUE_KEY } = await import("../../js/forge/platform.js");
     assert.equal(manifest.modules.consumer[0].queue, QUEUE_KEY);
     assert.deepEqual(manifest.modules["automation:actionProvider"][0].actions, [manifest.modules.action[0].key]);
-    assert.match(manifest.app.runtime.name, /^nodejs(22|24)\.x$/);
+    assert.equal(manifest.app.runtime.name, "nodejs24.x");
+  });
+
+  test("the admin page, the action's config form, the trigger filter, scopes and egress", async () => {
+    const { parse: parseYaml } = await import("yaml");
+    const manifest = parseYaml(readFileSync(path.join(ROOT, "manifest.yml"), "utf8"));
+    const resources = new Map(manifest.resources.map((r) => [r.key, r.path]));
+    const admin = manifest.modules["jira:adminPage"][0];
+    const action = manifest.modules.action[0];
+    for (const key of [admin.resource, action.config.resource]) {
+      assert.ok(resources.has(key), `resource ${key} is declared`);
+      const dir = path.join(ROOT, resources.get(key));
+      const html = readFileSync(path.join(dir, "index.html"), "utf8");
+      assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, "no inline script (Custom UI CSP)");
+      for (const [, src] of html.matchAll(/(?:src|href)="([^"]+)"/g)) {
+        assert.ok(existsSync(path.join(dir, src)) || src === "bridge.js", `${key}: ${src} exists`);
+      }
+    }
+    assert.equal(action.config.render, undefined, "Custom UI, not UI Kit");
+    assert.deepEqual(Object.keys(action.inputs), ["issueKey", "companies", "customers", "dryRun"]);
+    assert.equal(manifest.modules.trigger[0].filter.onError, "IGNORE_AND_LOG");
+    assert.deepEqual(manifest.permissions.external.fetch.backend.map((b) => b.address), ["admin.atlassian.com"]);
+    const scopes = manifest.permissions.scopes;
+    for (const s of ["read:cmdb-object:jira", "write:cmdb-object:jira", "read:jira-user", "write:jira-work", "manage:jira-configuration", "storage:app"]) assert.ok(scopes.includes(s), s);
+    const consumer = manifest.modules.function.find((f) => f.key === manifest.modules.consumer[0].function);
+    const { DEFAULT_BUDGETS } = await import("../../js/forge/handlers.js");
+    assert.equal(consumer.timeoutSeconds, DEFAULT_BUDGETS.consumerTimeoutSeconds, "the egress budget is computed from the declared timeout");
   });
 
   test("the real platform adapter loads @forge/api, @forge/kvs and @forge/events and has the fake's shape", async () => {
     const { forgePlatform } = await import("../../js/forge/platform.js");
     const p = forgePlatform({ env: {} });
     for (const k of ["fetch", "now", "retry"]) assert.equal(typeof p[k], "function", k);
-    for (const k of ["get", "set", "query", "claim"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
+    for (const k of ["get", "set", "delete", "query", "claim", "getSecret", "setSecret"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
+    for (const k of ["requestJira", "requestConfluence"]) assert.equal(typeof p.product[k], "function", `product.${k}`);
+    assert.equal(typeof p.productAsUser.requestJira, "function");
+    assert.equal(typeof p.sleep, "function");
+    assert.equal(typeof new p.Resolver().getDefinitions(), "function", "@forge/resolver's class");
     assert.equal(typeof p.queue.push, "function");
     const retry = p.retry({ retryAfter: 5000 });
     assert.equal(retry._retry, true, "an InvocationError asks the platform to retry");
