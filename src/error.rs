@@ -39,6 +39,8 @@ pub enum Error {
         surface: Surface,
         message: String,
     },
+    /// Another run holds what this one needs (the job, or a customer's migrate). A re-run later helps.
+    Busy { message: String },
     /// A listing did not page as documented (ignored its offset, or went past every bound). A re-run
     /// meets the same service.
     Paging {
@@ -63,6 +65,7 @@ impl Error {
             Error::NotYetVisible { .. } => "NOT_YET_VISIBLE",
             Error::Paging { .. } => "PAGING",
             Error::Unavailable { .. } => "ROUTE_UNAVAILABLE",
+            Error::Busy { .. } => "BUSY",
             Error::Journal { .. } => "JOURNAL",
         }
     }
@@ -71,7 +74,10 @@ impl Error {
     pub fn retryable(&self) -> bool {
         match self {
             Error::Api { status, .. } => *status == 429 || *status >= 500,
-            Error::Transport { .. } | Error::Journal { .. } | Error::NotYetVisible { .. } => true,
+            Error::Transport { .. }
+            | Error::Journal { .. }
+            | Error::NotYetVisible { .. }
+            | Error::Busy { .. } => true,
             _ => false,
         }
     }
@@ -146,6 +152,7 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{op} ({surface}): {message}"),
             Error::Journal { message } => write!(f, "journal: {message}"),
+            Error::Busy { message } => write!(f, "busy: {message}"),
         }
     }
 }

@@ -188,3 +188,55 @@ fn an_intent_whose_answer_was_lost_in_a_crash_counts_as_this_jobs_migration() {
     );
     assert_converged(&env.tenant);
 }
+
+#[test]
+fn a_job_another_run_holds_is_busy_and_does_nothing() {
+    use portal_migrate::journal::Journal;
+    let env = Env::new(Tenant::with_customers(3, "ACME"));
+    let cfg = config(json!({}));
+    let req = json!({"companies": ["ACME"]});
+    let job = portal_migrate::MigrationRequest::from_value(req.clone())
+        .unwrap()
+        .job_id();
+    let now = env.clock.now.get();
+    let key = format!("lease/job/{job}");
+    futures::executor::block_on(env.journal.claim(&key, "other-run", 60_000, now)).unwrap();
+    let out = env.run(&cfg, req.clone()).unwrap();
+    let busy = out.busy.expect("busy");
+    assert_eq!(busy.owner, "other-run");
+    assert!(env.tenant.log.borrow().is_empty(), "no request was sent");
+    // Once the other run's lease runs out (a crash), this run takes the job over.
+    env.clock.now.set(now + 61_000);
+    let out = env.run(&cfg, req).unwrap();
+    assert!(out.busy.is_none());
+    assert_eq!(out.report.totals.migrated, 3);
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn a_job_that_fails_before_any_migrate_is_closed_and_blocks_nothing() {
+    let env = Env::new(Tenant::with_customers(2, "ACME"));
+    let cfg = config(json!({}));
+    env.tenant.faults.borrow_mut().push(Fault {
+        pattern: "/rest/api/3/issue/SUP-404".into(),
+        count: 10,
+        kind: FaultKind::Status(404, None),
+    });
+    let e = env
+        .run(&cfg, json!({"issueKey": "SUP-404"}))
+        .unwrap_err();
+    assert_eq!(e.status(), Some(404));
+    let jobs: Vec<(String, String)> = env
+        .journal
+        .entries
+        .borrow()
+        .iter()
+        .filter(|(k, _)| k.starts_with("job/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(jobs.len(), 1);
+    let job: serde_json::Value = serde_json::from_str(&jobs[0].1).unwrap();
+    assert_eq!(job["finished"], true, "{job}");
+    assert_eq!(job["ended"]["kind"], "failed");
+    assert!(env.journal.leases.borrow().is_empty(), "the job's claim was released");
+}

@@ -4,7 +4,8 @@
 
 use super::ctx::Ctx;
 use super::records;
-use super::steps::migrate::After;
+use super::lease;
+use super::steps::migrate::{After, Before};
 use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
 use super::work::Work;
 use crate::api::customers;
@@ -118,24 +119,67 @@ async fn migrate_batch(
     pending: &mut [(Work, State)],
     chunk: &[usize],
 ) -> Result<()> {
-    let mut ids: Vec<PortalCustomerId> = Vec::new();
-    for &i in chunk {
-        let (w, s) = &mut pending[i];
-        let (id, email) = portal_of(s);
-        if ctx.dry_run {
+    if ctx.dry_run {
+        for &i in chunk {
+            let s = &mut pending[i].1;
             s.rep.status = Status::Planned;
             s.rep.steps.migrate = Outcome::Planned;
-            continue;
         }
-        records::stage(ctx, w, &id, email.as_deref(), Stage::Intent, None).await?;
-        ids.push(id);
+        return Ok(());
+    }
+    lease::keep_job(ctx).await?;
+    // Each customer's claim first: one another run holds is left to it; one it migrated is adopted.
+    let claims: Vec<(usize, Result<Before>)> = futures::stream::iter(chunk.iter().copied())
+        .map(|i| {
+            let (id, email) = portal_of(&pending[i].1);
+            async move { (i, migrate::before(ctx, &id, email.as_deref()).await) }
+        })
+        .buffer_unordered(ctx.s.concurrency as usize)
+        .collect()
+        .await;
+    let mut batch: Vec<usize> = Vec::new();
+    let mut ids: Vec<PortalCustomerId> = Vec::new();
+    for (i, c) in claims {
+        let (w, s) = &mut pending[i];
+        let (id, email) = portal_of(s);
+        match c {
+            Ok(Before::Go) => {
+                records::stage(ctx, w, &id, email.as_deref(), Stage::Intent, None).await?;
+                batch.push(i);
+                ids.push(id);
+            }
+            Ok(Before::Adopt(a)) => {
+                records::stage(ctx, w, &id, email.as_deref(), Stage::Migrated, Some(&a)).await?;
+                s.migrated(ctx, a, email);
+                lease::drop_customer(ctx, &id).await;
+            }
+            Err(e) => {
+                s.fail(steps::step_err(Step::Migrate)(e));
+                s.finished = true;
+                lease::drop_customer(ctx, &id).await;
+            }
+        }
     }
     if ids.is_empty() {
         return Ok(());
     }
+    let r = send_batch(ctx, pending, &batch, &ids).await;
+    for id in &ids {
+        lease::drop_customer(ctx, id).await;
+    }
+    r
+}
+
+/// The bulk call for the claimed customers, then each one's new account.
+async fn send_batch(
+    ctx: &Ctx<'_>,
+    pending: &mut [(Work, State)],
+    chunk: &[usize],
+    ids: &[PortalCustomerId],
+) -> Result<()> {
     let sent = ctx
         .client
-        .call(customers::bulk_migrate(&ctx.urls, &ids)?)
+        .call(customers::bulk_migrate(&ctx.urls, ids)?)
         .await;
     // A 404 for customers that still exist means the route is gone: stop, close nothing.
     if let Err(err) = &sent {

@@ -37,6 +37,9 @@ pub(crate) struct Ctx<'a> {
     pub claims: Claims,
     /// Set when the job must stop (a route it needs is gone): no further customer starts.
     pub stop: RefCell<Option<Error>>,
+    /// This run's name in the journal's claims, and when its claim on the job runs out.
+    pub owner: String,
+    pub lease_until: Cell<u64>,
 }
 
 pub(crate) struct Job {
@@ -44,6 +47,8 @@ pub(crate) struct Job {
     pub dry_run: bool,
     pub continuing: bool,
     pub deadline_ms: Option<u64>,
+    pub owner: String,
+    pub lease_until: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -72,6 +77,8 @@ impl<'a> Ctx<'a> {
             total: Cell::new(0),
             claims: Claims::default(),
             stop: RefCell::new(None),
+            owner: job.owner,
+            lease_until: Cell::new(job.lease_until),
         }
     }
 

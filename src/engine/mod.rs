@@ -8,6 +8,7 @@
 
 mod bulk;
 mod ctx;
+mod lease;
 mod records;
 mod request;
 mod resolve;
@@ -28,17 +29,19 @@ use crate::config::{MigrateMode, Settings};
 use crate::error::Result;
 use crate::host::{Host, ProgressEvent};
 use crate::http::Surface;
-use crate::journal::{JobRecord, Records};
+use crate::journal::{Lease, Records};
 use crate::report::{CustomerReport, Report};
 use ctx::{Ctx, Job};
 use futures::StreamExt;
 use steps::Processed;
 
-/// What a job returns: the report, and the rest of the work when the deadline came first.
+/// What a job returns: the report, and the rest of the work when the deadline came first; or, when
+/// another run holds the job right now, who holds it (nothing was done).
 #[derive(Debug)]
 pub struct Outcome {
     pub report: Report,
     pub continuation: Option<MigrationRequest>,
+    pub busy: Option<Lease>,
 }
 
 /// The ops whose calls count as migrate calls in the report.
@@ -50,75 +53,82 @@ pub async fn run(
     host: &Host<'_>,
 ) -> Result<Outcome> {
     request.validate(&settings.config.companies)?;
-    let started = host.clock.now_ms();
     let job_id = request.job_id();
     let records = Records {
         journal: host.journal,
         read_only: request.dry_run,
     };
+    let now = host.clock.now_ms();
+    let owner = lease::owner(&job_id, now, host.clock.random());
+    let lease_until = if request.dry_run {
+        u64::MAX
+    } else {
+        match lease::take_job(&records, &job_id, &owner, now).await? {
+            Ok(until) => until,
+            Err(holder) => {
+                let report = Report {
+                    job_id,
+                    ..Report::default()
+                };
+                return Ok(Outcome {
+                    report,
+                    continuation: None,
+                    busy: Some(holder),
+                });
+            }
+        }
+    };
+    let out = run_owned(settings, request.clone(), host, records, &owner, lease_until).await;
+    if !request.dry_run {
+        // Best effort: the lease runs out by itself.
+        let _ = records.release(&lease::job_key(&job_id), &owner).await;
+    }
+    out
+}
+
+/// The job, once this run holds its claim.
+async fn run_owned(
+    settings: &Settings,
+    request: MigrationRequest,
+    host: &Host<'_>,
+    records: Records<'_>,
+    owner: &str,
+    lease_until: u64,
+) -> Result<Outcome> {
+    let started = host.clock.now_ms();
+    let job_id = request.job_id();
     let previous = records.job(&job_id).await?;
     let continuing = previous.as_ref().is_some_and(|j| !j.finished);
-    let mut stored = request.clone();
-    stored.job_id = Some(job_id.0.clone());
-    stored.deadline_ms = None;
-    let mut job = previous.unwrap_or(JobRecord {
-        job_id: job_id.clone(),
-        request: serde_json::Value::Null,
-        started_ms: started,
-        finished: false,
-        comment: None,
-    });
-    job.finished = false;
-    job.request = serde_json::to_value(&stored).unwrap_or_default();
-    records.put_job(&job).await?;
-
+    let mut job = records::start_job(&records, previous, &request, started).await?;
     let client = Client::new(
         host,
         settings.config.retry.clone(),
         limiter(settings, &request),
     );
-    let urls = discover(settings, &client).await?;
     let job_info = Job {
         id: job_id.clone(),
         dry_run: request.dry_run,
         continuing,
         deadline_ms: request.deadline_ms,
+        owner: owner.to_string(),
+        lease_until,
+    };
+    let urls = match discover(settings, &client).await {
+        Ok(u) => u,
+        Err(e) => return Err(records::end_early(&records, &mut job, continuing, e).await),
     };
     let mut ctx = Ctx::new(settings, client, records, host.progress, urls, job_info);
-    ctx.groups = resolve::groups(&ctx.client, settings).await?;
-    let work = sources::collect(&ctx, &request).await?;
-    ctx.total.set(work.len());
-    host.progress.event(&ProgressEvent::Start {
-        job_id: job_id.0.clone(),
-        total: work.len(),
-    });
-
-    let concurrency = request.concurrency.unwrap_or(settings.concurrency) as usize;
-    let (mut customers, unfinished) = match settings.config.migrate.mode {
-        MigrateMode::Single => run_single(&ctx, work, concurrency).await?,
-        MigrateMode::Bulk => bulk::run(&ctx, work, concurrency).await?,
+    let (mut report, complete) = match process(&mut ctx, &request).await {
+        Ok(r) => r,
+        Err(e) if ctx.client.calls_of(&MIGRATE_OPS) == 0 => {
+            // Nothing irreversible happened: the job is closed as failed and blocks nothing.
+            return Err(records::end_early(&records, &mut job, continuing, e).await);
+        }
+        Err(e) => return Err(e),
     };
-    customers.sort_by(|a, b| {
-        (&a.company, &a.email, &a.portal_account_id).cmp(&(
-            &b.company,
-            &b.email,
-            &b.portal_account_id,
-        ))
-    });
-    let mut report = Report {
-        job_id: job_id.clone(),
-        dry_run: request.dry_run,
-        issue: request.issue_key.clone().map(crate::ids::IssueKey::new),
-        customers,
-        ..Report::default()
-    };
-    report.compute_totals(unfinished);
-
-    let complete = unfinished == 0;
     if complete {
-        if let Some(issue) = &report.issue {
+        if let Some(issue) = report.issue.clone() {
             if settings.config.comment.enabled && !request.dry_run {
-                let issue = issue.clone();
                 match steps::comment::once(&ctx, &mut job, &issue, &report).await? {
                     Ok(id) => report.comment = id,
                     Err(e) => report.comment_error = Some(e.to_string()),
@@ -145,7 +155,45 @@ pub async fn run(
     Ok(Outcome {
         report,
         continuation,
+        busy: None,
     })
+}
+
+/// Resolves the names, collects the customers and runs them: the report, and whether every customer
+/// was reached.
+async fn process(ctx: &mut Ctx<'_>, request: &MigrationRequest) -> Result<(Report, bool)> {
+    ctx.groups = resolve::groups(&ctx.client, ctx.s).await?;
+    let work = sources::collect(ctx, request).await?;
+    let ctx = &*ctx;
+    ctx.total.set(work.len());
+    ctx.progress.event(&ProgressEvent::Start {
+        job_id: ctx.job_id.0.clone(),
+        total: work.len(),
+    });
+    let concurrency = request.concurrency.unwrap_or(ctx.s.concurrency) as usize;
+    let (mut customers, unfinished) = match ctx.s.config.migrate.mode {
+        MigrateMode::Single => run_single(ctx, work, concurrency).await?,
+        MigrateMode::Bulk => bulk::run(ctx, work, concurrency).await?,
+    };
+    if let Some(e) = ctx.stop.borrow().clone() {
+        return Err(e);
+    }
+    customers.sort_by(|a, b| {
+        (&a.company, &a.email, &a.portal_account_id).cmp(&(
+            &b.company,
+            &b.email,
+            &b.portal_account_id,
+        ))
+    });
+    let mut report = Report {
+        job_id: ctx.job_id.clone(),
+        dry_run: ctx.dry_run,
+        issue: request.issue_key.clone().map(crate::ids::IssueKey::new),
+        customers,
+        ..Report::default()
+    };
+    report.compute_totals(unfinished);
+    Ok((report, unfinished == 0))
 }
 
 fn limiter(settings: &Settings, request: &MigrationRequest) -> Limiter {

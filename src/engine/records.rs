@@ -5,8 +5,56 @@ use super::ctx::Ctx;
 use super::work::Work;
 use crate::error::Result;
 use crate::ids::{AccountId, CustomerRef, PortalCustomerId};
-use crate::journal::{CustomerRecord, Done, Stage};
+use crate::engine::request::MigrationRequest;
+use crate::error::Error;
+use crate::journal::{CustomerRecord, Done, JobEnd, JobRecord, Records, Stage};
 use crate::report::{CustomerReport, Status};
+
+/// Writes the job's record as this run starts it (the request kept so `resume` can run it again).
+pub(crate) async fn start_job(
+    records: &Records<'_>,
+    previous: Option<JobRecord>,
+    request: &MigrationRequest,
+    now: u64,
+) -> Result<JobRecord> {
+    let mut stored = request.clone();
+    stored.job_id = Some(request.job_id().0);
+    stored.deadline_ms = None;
+    let mut job = previous.unwrap_or(JobRecord {
+        job_id: request.job_id(),
+        request: serde_json::Value::Null,
+        started_ms: now,
+        finished: false,
+        comment: None,
+        ended: None,
+    });
+    job.finished = false;
+    job.ended = None;
+    job.request = serde_json::to_value(&stored).unwrap_or_default();
+    records.put_job(&job).await?;
+    Ok(job)
+}
+
+/// A job that failed before any irreversible call is closed as failed, so it blocks nothing; a
+/// continuing job stays open for its customers. Answers the error to report.
+pub(crate) async fn end_early(
+    records: &Records<'_>,
+    job: &mut JobRecord,
+    continuing: bool,
+    error: Error,
+) -> Error {
+    if continuing {
+        return error;
+    }
+    job.finished = true;
+    job.ended = Some(JobEnd::Failed {
+        error: error.to_string(),
+    });
+    match records.put_job(job).await {
+        Ok(()) => error,
+        Err(journal) => journal,
+    }
+}
 
 /// The journal's record of a customer named by a portal id or by its new account.
 pub(crate) async fn of(ctx: &Ctx<'_>, r: &CustomerRef) -> Result<Option<CustomerRecord>> {

@@ -68,10 +68,14 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
             skip_reason: None,
         });
     }
-    // Unfinished customers of earlier runs (crash, deadline, failed step) are finished too.
+    // This job's own customers left open by earlier runs (crash, deadline, a failed step). Other
+    // jobs' open customers are theirs to finish: a job runs only what its request names.
     if !ctx.dry_run {
         let records: Vec<CustomerRecord> = ctx.records.list(CUSTOMER_PREFIX).await?;
-        for r in records.into_iter().filter(|r| r.stage != Stage::Complete) {
+        let open = records
+            .into_iter()
+            .filter(|r| r.stage != Stage::Complete && r.job_id == ctx.job_id);
+        for r in open {
             let reference = CustomerRef::Portal(r.portal_account_id.clone());
             let asset = match &r.asset_object_id {
                 Some(_) => locate(ctx, &reference).await?.map(|(a, _)| a),

@@ -140,6 +140,8 @@ pub fn with_ctx<T>(
         dry_run: false,
         continuing: false,
         deadline_ms: None,
+        owner: "test-run".into(),
+        lease_until: u64::MAX,
     };
     let mut ctx = Ctx::new(s, client, records, &NoProgress, urls, job);
     let out = futures::executor::block_on(f(&mut ctx));

@@ -14,7 +14,8 @@ use futures::future::LocalBoxFuture;
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Storage supplied by the host (a file for the CLI, KVS in Forge, a Durable Object in a Worker).
-/// Values are small JSON texts. `put` must be durable when its future resolves.
+/// Values are small JSON texts. `put` must be durable when its future resolves. `claim` and `release`
+/// are atomic against every other caller of the same journal (HACKING.md "The journal contract").
 pub trait Journal {
     fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, String>>;
     fn put<'a>(&'a self, key: &'a str, value: String) -> LocalBoxFuture<'a, Result<(), String>>;
@@ -22,9 +23,46 @@ pub trait Journal {
         &'a self,
         prefix: &'a str,
     ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>>;
+    /// Takes `key` for `owner` until `now_ms + lease_ms` unless another owner holds it unexpired.
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease_ms: u64,
+        now_ms: u64,
+    ) -> LocalBoxFuture<'a, Result<Claim, String>>;
+    /// Gives `key` up when `owner` holds it; whether it did.
+    fn release<'a>(&'a self, key: &'a str, owner: &'a str) -> LocalBoxFuture<'a, Result<bool, String>>;
+}
+
+/// Who holds a key, and until when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lease {
+    pub owner: String,
+    pub expires_ms: u64,
+}
+
+/// The answer to a claim: won or not, the holder now, and the lease that was there before.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Claim {
+    pub won: bool,
+    pub owner: String,
+    pub expires_ms: u64,
+    #[serde(default)]
+    pub previous: Option<Lease>,
+}
+
+impl Claim {
+    /// Won from another owner whose lease had run out (a crashed run): its work must be reconciled.
+    pub fn took_over(&self) -> bool {
+        self.won && self.previous.as_ref().is_some_and(|p| p.owner != self.owner)
+    }
 }
 
 /// Typed access over a host journal; a storage failure stops the job (`Error::Journal`).
+#[derive(Clone, Copy)]
 pub struct Records<'a> {
     pub journal: &'a dyn Journal,
     /// A dry run reads but never writes.
@@ -100,6 +138,24 @@ impl Records<'_> {
             self.put(&account_key(a), &rec.portal_account_id).await?;
         }
         Ok(())
+    }
+
+    pub async fn claim(&self, key: &str, owner: &str, lease_ms: u64, now_ms: u64) -> Result<Claim> {
+        self.journal
+            .claim(key, owner, lease_ms, now_ms)
+            .await
+            .map_err(|m| Error::Journal {
+                message: format!("claim {key}: {m}"),
+            })
+    }
+
+    pub async fn release(&self, key: &str, owner: &str) -> Result<bool> {
+        self.journal
+            .release(key, owner)
+            .await
+            .map_err(|m| Error::Journal {
+                message: format!("release {key}: {m}"),
+            })
     }
 
     /// The record of the customer that `account` was migrated from, if this journal saw it.

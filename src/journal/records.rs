@@ -16,6 +16,21 @@ pub struct JobRecord {
     pub finished: bool,
     #[serde(default)]
     pub comment: Option<CommentRecord>,
+    /// Why the job ended without finishing its customers (it failed before anything irreversible
+    /// happened, or an admin discarded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<JobEnd>,
+}
+
+/// How a job ended early.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum JobEnd {
+    /// Failed before any irreversible call: nothing to resume.
+    Failed { error: String },
+    /// Discarded by an admin.
+    #[serde(rename_all = "camelCase")]
+    Discarded { at_ms: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

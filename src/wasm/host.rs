@@ -6,7 +6,7 @@ use super::interop::{describe, get, method, plain_error, to_js_direct};
 use crate::config::Settings;
 use crate::host::{Clock, Host, Progress, ProgressEvent};
 use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
-use crate::journal::{Journal, MemoryJournal};
+use crate::journal::{Claim, Journal, MemoryJournal};
 use futures::future::LocalBoxFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -134,6 +134,26 @@ impl Journal for JsJournal {
         Box::pin(async move {
             let v = self.invoke("list", &[prefix.into()]).await?;
             super::interop::decode_js::<Vec<(String, String)>>(&v, "journal.list result")
+        })
+    }
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease_ms: u64,
+        now_ms: u64,
+    ) -> LocalBoxFuture<'a, Result<Claim, String>> {
+        Box::pin(async move {
+            let opts = to_js_direct(&serde_json::json!({"owner": owner, "leaseMs": lease_ms, "now": now_ms}))
+                .map_err(|e| describe(&e).1)?;
+            let v = self.invoke("claim", &[key.into(), opts]).await?;
+            super::interop::decode_js::<Claim>(&v, "journal.claim result")
+        })
+    }
+    fn release<'a>(&'a self, key: &'a str, owner: &'a str) -> LocalBoxFuture<'a, Result<bool, String>> {
+        Box::pin(async move {
+            let v = self.invoke("release", &[key.into(), owner.into()]).await?;
+            Ok(v.as_bool().unwrap_or(false))
         })
     }
 }

@@ -8,7 +8,7 @@ use crate::api::customers::{self, Migrated};
 use crate::api::users::{self, AccountType};
 use crate::client::{Backoff, Seen};
 use crate::engine::ctx::Ctx;
-use crate::engine::records;
+use crate::engine::{lease, records};
 use crate::engine::work::Work;
 use crate::error::{Error, Result};
 use crate::http::Surface;
@@ -41,16 +41,64 @@ impl From<StepError> for Failure {
     }
 }
 
-/// The journaled single migrate; the new account. `Ok(None)` in a dry run.
+/// What to do once this run holds a customer's migrate claim.
+pub(crate) enum Before {
+    /// Send the migrate.
+    Go,
+    /// Another run (the claim's previous holder) migrated it: carry on with its account.
+    Adopt(AccountId),
+}
+
+/// Claims the customer's migrate (waiting, bounded, while another run holds it), then looks at what
+/// the previous holder left: its new account (adopted), or an intent whose answer it never recorded
+/// (reconciled with one look at the old id before anything is sent).
+pub(crate) async fn before(
+    ctx: &Ctx<'_>,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+) -> Result<Before> {
+    let won = lease::take_customer(ctx, id).await?;
+    if let Some(r) = ctx.records.customer(id).await? {
+        if let (Some(a), true) = (&r.account_id, r.stage != Stage::Intent) {
+            return Ok(Before::Adopt(a.clone()));
+        }
+        let foreign_intent = r.stage == Stage::Intent && r.job_id != ctx.job_id;
+        if matches!(won, lease::Won::TookOver) || foreign_intent {
+            if let Some(a) = find_account(ctx, id, email, After::Lost).await? {
+                return Ok(Before::Adopt(a));
+            }
+        }
+    }
+    Ok(Before::Go)
+}
+
+/// The journaled single migrate, under the customer's claim; the new account. `Ok(None)` in a dry run.
 pub(crate) async fn single(
     ctx: &Ctx<'_>,
     w: &Work,
     id: &PortalCustomerId,
     email: Option<&str>,
 ) -> Result<Option<AccountId>, Failure> {
-    let e = step_err(Step::Migrate);
     if ctx.dry_run {
         return Ok(None);
+    }
+    let r = claimed(ctx, w, id, email).await;
+    lease::drop_customer(ctx, id).await;
+    r
+}
+
+async fn claimed(
+    ctx: &Ctx<'_>,
+    w: &Work,
+    id: &PortalCustomerId,
+    email: Option<&str>,
+) -> Result<Option<AccountId>, Failure> {
+    let e = step_err(Step::Migrate);
+    if let Before::Adopt(a) = before(ctx, id, email).await.map_err(&e)? {
+        records::stage(ctx, w, id, email, Stage::Migrated, Some(&a))
+            .await
+            .map_err(&e)?;
+        return Ok(Some(a));
     }
     records::stage(ctx, w, id, email, Stage::Intent, None)
         .await

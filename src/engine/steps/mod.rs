@@ -8,7 +8,7 @@ pub(crate) mod finish;
 pub(crate) mod migrate;
 
 use super::ctx::Ctx;
-use super::records;
+use super::{lease, records};
 use super::work::Work;
 use crate::error::{Error, Result};
 use crate::ids::{AccountId, CustomerRef, PortalCustomerId};
@@ -117,6 +117,7 @@ pub(crate) async fn process(ctx: &Ctx<'_>, w: Work) -> Result<Processed> {
     if ctx.stopped() {
         return Ok(Processed::Unstarted);
     }
+    lease::keep_job(ctx).await?;
     // A customer this job already finished costs no API call, so the deadline does not hold it back.
     if !ctx.may_start() && !records::finished_in_this_job(ctx, &w).await? {
         return Ok(Processed::Unstarted);
