@@ -51,7 +51,8 @@ export function createSend({ maxSockets = 256, maxFreeSockets = 64 } = {}) {
         reject(sendError("BAD_URL", `unsupported protocol ${u.protocol}`));
         return;
       }
-      const h = { ...headers };
+      const h = {};
+      for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() !== "content-length") h[k] = v;
       if (!Object.keys(h).some((k) => k.toLowerCase() === "accept-encoding")) h["accept-encoding"] = "gzip, deflate";
       const payload = body === null || body === undefined ? null : Buffer.from(String(body));
       if (payload) h["content-length"] = String(payload.length);
@@ -60,11 +61,12 @@ export function createSend({ maxSockets = 256, maxFreeSockets = 64 } = {}) {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        req.destroy();
+        req?.destroy();
         reject(e);
       };
+      let req = null;
       const timer = setTimeout(() => fail(sendError("TIMEOUT", "timed out")), timeoutMs);
-      const req = lib.request(u, { method, headers: h, agent: agents[u.protocol] }, (res) => {
+      const onResponse = (res) => {
         const declared = Number(res.headers["content-length"]);
         const encoding = String(res.headers["content-encoding"] ?? "").trim().toLowerCase();
         // A declared length is of the encoded bytes: it only proves "too large" when not encoded.
@@ -102,7 +104,14 @@ export function createSend({ maxSockets = 256, maxFreeSockets = 64 } = {}) {
           }
           resolve({ status: res.statusCode, headers: out, body: chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8") });
         });
-      });
+      };
+      try {
+        // Throws at once for what can never be sent (a header value with a line break, …).
+        req = lib.request(u, { method, headers: h, agent: agents[u.protocol] }, onResponse);
+      } catch (e) {
+        fail(e.code ? e : sendError("BAD_REQUEST", e.message));
+        return;
+      }
       req.on("error", (e) => fail(e));
       req.end(payload ?? undefined);
     });

@@ -123,3 +123,12 @@ test("http: sequential and concurrent requests reuse keep-alive connections", as
   assert.ok(ports(from).size <= 8, `${ports(from).size} connections for two waves of 8`);
   send.close();
 });
+
+test("http: a request that can never be sent rejects at once (and leaves no timer behind)", async () => {
+  const f = createFetch({ credentials, origins: new Set([servers.site.url]), timeoutMs: 60_000, transport: "http" });
+  const t0 = Date.now();
+  await assert.rejects(call(f, `${servers.site.url}/x`, { headers: { "x-bad": "a\r\nb" } }), (e) => typeof e.code === "string" && e.code !== "TIMEOUT");
+  assert.ok(Date.now() - t0 < 1000);
+  const r = await call(f, `${servers.site.url}/x`, { headers: { "Content-Length": "999" } });
+  assert.equal(r.status, 200, "a caller's content-length is replaced by the real one");
+});
