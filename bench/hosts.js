@@ -101,7 +101,7 @@ function journalHeap(modulePath, file) {
     // warm up on a tiny copy first, so compiled code is not counted as journal memory
     const fs = await import("node:fs");
     const warm = ${JSON.stringify(file)} + ".warm";
-    fs.writeFileSync(warm, fs.readFileSync(${JSON.stringify(file)}, "utf8").split("\n").slice(0, 20).join("\n") + "\n");
+    fs.writeFileSync(warm, fs.readFileSync(${JSON.stringify(file)}, "utf8").split(String.fromCharCode(10)).slice(0, 20).join(String.fromCharCode(10)) + String.fromCharCode(10));
     const w = openJournal(warm, { readOnly: true });
     await w.get("nothing");
     await w.list("customer/");
@@ -137,6 +137,8 @@ async function main() {
         }
       }
     }
+    // The runs are written first: a failure measuring memory must not lose them.
+    writeFileSync(path.join(ROOT, "bench/results/hosts.json"), JSON.stringify({ before: BEFORE, shape: SHAPE, runs }, null, 2));
     const memory = {
       before: journalHeap(path.join(beforeDir, "js/cli/journal.js"), keep),
       after: journalHeap(path.join(ROOT, "js/cli/journal.js"), keep),
