@@ -227,11 +227,17 @@ export function normaliseHeaders(headers) {
  * other origin (a URL taken from an answer) gets no Authorization header at all.
  *   fetchImpl: the platform's fetch (Forge: @forge/api fetch, checked against the egress list;
  *   Worker: the global fetch).
+ *   send: optional, replaces fetchImpl and the body reading for a host with its own transport (the
+ *   CLI's keep-alive node:http client, js/cli/fetch.js): `send({method, url, headers, body,
+ *   timeoutMs, maxBodyBytes})` → `{status, headers: {lower-case name: value}, body: string}`. It
+ *   must not follow redirects, must stop after timeoutMs and must refuse answers over maxBodyBytes;
+ *   it rejects with an error whose `code` is "TIMEOUT", "TOO_LARGE" or the socket's (ECONNRESET, …).
+ *   The credential decision stays here either way: `send` only ever gets the headers built below.
  */
 /** The largest answer read (an AQL page of 1,000 objects is a few MB); past it the request fails. */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
-export function createAtlassianFetch({ fetchImpl = globalThis.fetch, credentials, urls, origins: given, timeoutMs = 60_000, maxBodyBytes = MAX_ANSWER_BYTES }) {
+export function createAtlassianFetch({ fetchImpl = globalThis.fetch, send, credentials, urls, origins: given, timeoutMs = 60_000, maxBodyBytes = MAX_ANSWER_BYTES }) {
   if (!credentials?.email || !credentials?.apiToken) throw new Error("createAtlassianFetch: credentials {email, apiToken} are required");
   const authorization = "Basic " + base64(`${credentials.email}:${credentials.apiToken}`);
   const origins = given ?? new Set([urls.siteUrl, urls.adminUrl, urls.apiUrl].filter(Boolean).map((u) => new URL(u).origin));
@@ -245,6 +251,15 @@ export function createAtlassianFetch({ fetchImpl = globalThis.fetch, credentials
       throw transportError("BAD_URL", `${method} ${url}: not a URL`);
     }
     if (origins.has(origin)) h.authorization = authorization;
+    if (send) {
+      try {
+        return await send({ method, url, headers: h, body: body ?? null, timeoutMs, maxBodyBytes });
+      } catch (e) {
+        if (e?.code === "TOO_LARGE") throw transportError("TOO_LARGE", `answer larger than ${maxBodyBytes} bytes from ${origin}`);
+        if (e?.code === "TIMEOUT") throw transportError("TIMEOUT", `${method} ${origin}: timed out`);
+        throw transportError(e?.code ?? "FETCH", `${method} ${origin}: ${e?.message ?? String(e)}`);
+      }
+    }
     let res;
     try {
       res = await fetchImpl(url, {
@@ -278,7 +293,16 @@ async function readCapped(res, max, origin) {
   let size = 0;
   let text = "";
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      // The timeout's abort can land while the body streams in: it is a TIMEOUT too, not a DOMException.
+      const timeout = e?.name === "TimeoutError" || e?.cause?.name === "TimeoutError";
+      throw transportError(timeout ? "TIMEOUT" : e?.cause?.code ?? (typeof e?.code === "string" ? e.code : "FETCH"),
+        `${origin}: ${timeout ? "timed out while reading the answer" : e?.cause?.message ?? e?.message ?? String(e)}`);
+    }
+    const { done, value } = chunk;
     if (done) return text + decoder.decode();
     size += value.byteLength;
     if (size > max) {

@@ -1,4 +1,5 @@
 // Shared by the end-to-end suites: the simulator's control plane and an in-memory host journal.
+import { decideClaim, decideRelease } from "../../../js/cli/journal.js";
 
 /** A control-plane call (no auth); throws on a non-2xx answer so a typo cannot pass silently. */
 export async function ctl(sim, method, route, body) {
@@ -15,11 +16,18 @@ export async function ctl(sim, method, route, body) {
 /** GET /__sim/state, over HTTP like any outside observer. */
 export const simState = (sim) => ctl(sim, "GET", "state");
 
-/** An in-memory journal with the host interface ({get, put, list}); values are JSON text. */
+/**
+ * An in-memory journal with the host interface ({get, put, list, claim, release}, HACKING.md "The
+ * journal contract"); values are JSON text. Claims live in their own map, so `list` never shows them.
+ */
 export function memoryJournal() {
   const entries = new Map();
+  const claims = new Map();
   return {
     entries,
+    claims,
+    claim: async (key, opts) => decideClaim(claims, key, opts),
+    release: async (key, owner) => decideRelease(claims, key, owner),
     get: async (key) => entries.get(key) ?? null,
     put: async (key, value) => {
       if (typeof value !== "string") throw new Error(`journal value for ${key} is not a string`);
