@@ -222,9 +222,7 @@ fn a_job_that_fails_before_any_migrate_is_closed_and_blocks_nothing() {
         count: 10,
         kind: FaultKind::Status(404, None),
     });
-    let e = env
-        .run(&cfg, json!({"issueKey": "SUP-404"}))
-        .unwrap_err();
+    let e = env.run(&cfg, json!({"issueKey": "SUP-404"})).unwrap_err();
     assert_eq!(e.status(), Some(404));
     let jobs: Vec<(String, String)> = env
         .journal
@@ -238,5 +236,8 @@ fn a_job_that_fails_before_any_migrate_is_closed_and_blocks_nothing() {
     let job: serde_json::Value = serde_json::from_str(&jobs[0].1).unwrap();
     assert_eq!(job["finished"], true, "{job}");
     assert_eq!(job["ended"]["kind"], "failed");
-    assert!(env.journal.leases.borrow().is_empty(), "the job's claim was released");
+    assert!(
+        env.journal.leases.borrow().is_empty(),
+        "the job's claim was released"
+    );
 }

@@ -17,7 +17,8 @@
 //
 // Claims are atomic because the decision is synchronous (one JS turn: read, check, update the
 // in-memory claim) and the pid lock (lock.js) keeps every other process out of this file. A claim
-// is journaled like a put and its promise resolves after its fsync.
+// is journaled like a put and its promise resolves after its fsync. Opening the file voids the
+// claims in it: they belong to processes that no longer hold the lock.
 //
 // Crash safety: a torn last line (a crash mid-write) is dropped and cut off on open; a garbled line
 // anywhere else is an error, never silently skipped. Compaction (on open, when superseded lines pile
@@ -124,6 +125,9 @@ export function openJournal(file, { readOnly = false, compactMin = COMPACT_MIN, 
     fd = fs.openSync(file, "a+");
     if (created) syncDir(fs, file);
     let state = scan(fs, fd, file, { repair: true });
+    // This process holds the pid lock, so every claim in the file was made by a process that is gone
+    // (a crash, Ctrl-C): none of them guards anything now, and a resume must not wait for its lease.
+    state.claims.clear();
     if (state.lines - state.index.size - state.claims.size >= compactMin && state.lines > 2 * (state.index.size + state.claims.size)) {
       fs.closeSync(fd);
       fd = null;

@@ -97,6 +97,12 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
       throw err;
     }
     const jobId = result.jobId;
+    if (result.busy) {
+      // Another run holds the job (the core's claim): this start adds nothing; the holder finishes it.
+      const existing = await readRecord(jobId);
+      log("info", "job already running", { jobId });
+      return { status: existing?.state ?? "running", jobId, summary: existing?.summary, unfinished: existing?.unfinished, alreadyQueued: true };
+    }
     if (!result.continuation) {
       await writeRecord(jobId, { state: "done", error: null, lastError: null, chunks: 0 }, result);
       log("info", "job done inline", { jobId, summary: result.summary });
@@ -142,6 +148,11 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
       return { status: "failed", jobId, error: errorInfo(err) };
     }
     const id = result.jobId;
+    if (result.busy) {
+      // A second delivery of a chunk another run is working on: that run re-queues what is left.
+      log("info", "chunk already running elsewhere", { jobId: id, chunk: msg.chunk });
+      return { status: "duplicate", jobId: id, chunk: msg.chunk };
+    }
     if (!result.continuation) {
       await writeRecord(id, { state: "done", chunks: msg.chunk, lastError: null, error: null }, result);
       log("info", "job done", { jobId: id, chunks: msg.chunk, summary: result.summary });

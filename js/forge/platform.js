@@ -14,6 +14,7 @@
 //   kvs.getSecret(key), kvs.setSecret(key, value)   secret storage (encrypted, not queryable)
 //   kvs.query(prefix, cursor, limit) → { results: [{key, value}], nextCursor }
 //   kvs.claim(key, ttlSeconds) → true if it created the key, false if it existed (atomic)
+//   kvs.create(key, value)   → the same without a TTL (the journal's claims, kvs-claims.js)
 //   queue.push(body, {delaySeconds})  → { jobId }
 //   retry({ retryAfter, retryReason, retryData })  → what a trigger or consumer returns to be retried
 //   now()                    epoch ms; sleep(ms) → Promise
@@ -21,6 +22,7 @@
 import api, { assumeTrustedRoute, fetch as forgeFetch } from "@forge/api";
 import Resolver from "@forge/resolver";
 import { kvs, WhereConditions } from "@forge/kvs";
+import { kvsClaimMethods, isKeyConflict } from "./kvs-claims.js";
 import { Queue, InvocationError, InvocationErrorCode } from "@forge/events";
 
 /** The @forge/events queue the consumer in manifest.yml listens to. */
@@ -60,10 +62,12 @@ export function forgePlatform({ env = process.env } = {}) {
           await kvs.set(key, 1, { keyPolicy: "FAIL_IF_EXISTS", ttl: { value: ttlSeconds, unit: "SECONDS" } });
           return true;
         } catch (err) {
-          if (err?.code === "KEY_CONFLICT" || err?.responseDetails?.status === 409) return false;
+          if (isKeyConflict(err)) return false;
           throw err;
         }
       },
+      // create(key, value): the journal's claims (js/forge/kvs-claims.js).
+      ...kvsClaimMethods(kvs),
     },
     queue: {
       push: (body, { delaySeconds } = {}) =>

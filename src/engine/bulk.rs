@@ -3,8 +3,8 @@
 //! §13), then finish each customer's remaining steps.
 
 use super::ctx::Ctx;
-use super::records;
 use super::lease;
+use super::records;
 use super::steps::migrate::{After, Before};
 use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
 use super::work::Work;

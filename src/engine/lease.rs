@@ -35,7 +35,9 @@ pub async fn take_job(
     owner: &str,
     now_ms: u64,
 ) -> Result<Result<u64, Lease>> {
-    let c = records.claim(&job_key(job), owner, JOB_LEASE_MS, now_ms).await?;
+    let c = records
+        .claim(&job_key(job), owner, JOB_LEASE_MS, now_ms)
+        .await?;
     Ok(if c.won {
         Ok(c.expires_ms)
     } else {

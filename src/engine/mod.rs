@@ -78,7 +78,15 @@ pub async fn run(
             }
         }
     };
-    let out = run_owned(settings, request.clone(), host, records, &owner, lease_until).await;
+    let out = run_owned(
+        settings,
+        request.clone(),
+        host,
+        records,
+        &owner,
+        lease_until,
+    )
+    .await;
     if !request.dry_run {
         // Best effort: the lease runs out by itself.
         let _ = records.release(&lease::job_key(&job_id), &owner).await;

@@ -3,10 +3,10 @@
 
 use super::ctx::Ctx;
 use super::work::Work;
-use crate::error::Result;
-use crate::ids::{AccountId, CustomerRef, PortalCustomerId};
 use crate::engine::request::MigrationRequest;
 use crate::error::Error;
+use crate::error::Result;
+use crate::ids::{AccountId, CustomerRef, PortalCustomerId};
 use crate::journal::{CustomerRecord, Done, JobEnd, JobRecord, Records, Stage};
 use crate::report::{CustomerReport, Status};
 

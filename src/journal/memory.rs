@@ -71,7 +71,11 @@ impl Journal for MemoryJournal {
         };
         Box::pin(ready(Ok(claim)))
     }
-    fn release<'a>(&'a self, key: &'a str, owner: &'a str) -> LocalBoxFuture<'a, Result<bool, String>> {
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> LocalBoxFuture<'a, Result<bool, String>> {
         let mut leases = self.leases.borrow_mut();
         let held = leases.get(key).is_some_and(|l| l.owner == owner);
         if held {
@@ -114,12 +118,18 @@ mod tests {
             assert!(a.won && a.previous.is_none());
             let b = j.claim("lease/x", "b", 100, 1050).await.unwrap();
             assert_eq!((b.won, b.owner.as_str(), b.expires_ms), (false, "a", 1100));
-            assert!(j.claim("lease/x", "a", 100, 1060).await.unwrap().won, "renewed by its owner");
+            assert!(
+                j.claim("lease/x", "a", 100, 1060).await.unwrap().won,
+                "renewed by its owner"
+            );
             let c = j.claim("lease/x", "c", 100, 1200).await.unwrap();
             assert!(c.won && c.took_over(), "expired: taken over");
             assert!(!j.release("lease/x", "a").await.unwrap());
             assert!(j.release("lease/x", "c").await.unwrap());
-            assert!(j.list("lease/").await.unwrap().is_empty(), "claims are not entries");
+            assert!(
+                j.list("lease/").await.unwrap().is_empty(),
+                "claims are not entries"
+            );
         });
     }
 }

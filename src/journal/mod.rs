@@ -32,7 +32,11 @@ pub trait Journal {
         now_ms: u64,
     ) -> LocalBoxFuture<'a, Result<Claim, String>>;
     /// Gives `key` up when `owner` holds it; whether it did.
-    fn release<'a>(&'a self, key: &'a str, owner: &'a str) -> LocalBoxFuture<'a, Result<bool, String>>;
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> LocalBoxFuture<'a, Result<bool, String>>;
 }
 
 /// Who holds a key, and until when.
@@ -57,7 +61,11 @@ pub struct Claim {
 impl Claim {
     /// Won from another owner whose lease had run out (a crashed run): its work must be reconciled.
     pub fn took_over(&self) -> bool {
-        self.won && self.previous.as_ref().is_some_and(|p| p.owner != self.owner)
+        self.won
+            && self
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.owner != self.owner)
     }
 }
 

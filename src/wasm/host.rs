@@ -144,13 +144,19 @@ impl Journal for JsJournal {
         now_ms: u64,
     ) -> LocalBoxFuture<'a, Result<Claim, String>> {
         Box::pin(async move {
-            let opts = to_js_direct(&serde_json::json!({"owner": owner, "leaseMs": lease_ms, "now": now_ms}))
-                .map_err(|e| describe(&e).1)?;
+            let opts = to_js_direct(
+                &serde_json::json!({"owner": owner, "leaseMs": lease_ms, "now": now_ms}),
+            )
+            .map_err(|e| describe(&e).1)?;
             let v = self.invoke("claim", &[key.into(), opts]).await?;
             super::interop::decode_js::<Claim>(&v, "journal.claim result")
         })
     }
-    fn release<'a>(&'a self, key: &'a str, owner: &'a str) -> LocalBoxFuture<'a, Result<bool, String>> {
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> LocalBoxFuture<'a, Result<bool, String>> {
         Box::pin(async move {
             let v = self.invoke("release", &[key.into(), owner.into()]).await?;
             Ok(v.as_bool().unwrap_or(false))

@@ -52,12 +52,15 @@ pub async fn migrate(
         summary: String,
         report: &'a crate::report::Report,
         continuation: &'a Option<MigrationRequest>,
+        /// Another run holds the job: nothing was done (`{owner, expiresMs}`).
+        busy: &'a Option<crate::journal::Lease>,
     }
     to_js(&Result {
         job_id: &outcome.report.job_id,
         summary: outcome.report.summary(),
         report: &outcome.report,
         continuation: &outcome.continuation,
+        busy: &outcome.busy,
     })
 }
 

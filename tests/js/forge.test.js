@@ -733,7 +733,7 @@ describe("manifest.yml and the Forge entry", () => {
     const { forgePlatform } = await import("../../js/forge/platform.js");
     const p = forgePlatform({ env: {} });
     for (const k of ["fetch", "now", "retry"]) assert.equal(typeof p[k], "function", k);
-    for (const k of ["get", "set", "delete", "query", "claim", "getSecret", "setSecret"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
+    for (const k of ["get", "set", "delete", "query", "claim", "create", "getSecret", "setSecret"]) assert.equal(typeof p.kvs[k], "function", `kvs.${k}`);
     for (const k of ["requestJira", "requestConfluence"]) assert.equal(typeof p.product[k], "function", `product.${k}`);
     assert.equal(typeof p.productAsUser.requestJira, "function");
     assert.equal(typeof p.sleep, "function");

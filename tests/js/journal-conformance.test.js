@@ -168,15 +168,23 @@ for (const host of hosts) {
     }));
 
     if (host.name !== "Worker JournalDO (workerd)" && !host.name.includes("memory")) {
-      test("a restart keeps records and a live claim", withJournal(async (j, h) => {
+      // Forge's KVS outlives invocations, so a live claim survives; the CLI file journal is opened
+      // under the pid lock, so the claims in it belong to processes that are gone and are void.
+      const survives = !host.name.startsWith("CLI file");
+      test(survives ? "a restart keeps records and a live claim" : "a new process keeps the records and voids the old claims", withJournal(async (j, h) => {
         await j.put("customer/1", "a");
         await j.claim("lease/customer/1", lease("run-a", T0, 60_000));
         await j.claim("lease/customer/2", lease("run-a", T0, 60_000));
         await j.release("lease/customer/2", "run-a");
         const k = h.reopen();
         assert.equal(await k.get("customer/1"), "a");
-        assert.deepEqual(await k.claim("lease/customer/1", lease("run-b", T0 + 1)),
-          { won: false, owner: "run-a", expiresMs: T0 + 60_000, previous: { owner: "run-a", expiresMs: T0 + 60_000 } });
+        const again = await k.claim("lease/customer/1", lease("run-b", T0 + 1));
+        if (survives) {
+          assert.deepEqual(again, { won: false, owner: "run-a", expiresMs: T0 + 60_000, previous: { owner: "run-a", expiresMs: T0 + 60_000 } });
+        } else {
+          assert.equal(again.won, true);
+          assert.equal(again.previous, null);
+        }
         assert.equal((await k.claim("lease/customer/2", lease("run-b", T0 + 1))).won, true);
         assert.deepEqual(await k.list(""), [["customer/1", "a"]]);
       }));

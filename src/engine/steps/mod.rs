@@ -8,8 +8,8 @@ pub(crate) mod finish;
 pub(crate) mod migrate;
 
 use super::ctx::Ctx;
-use super::{lease, records};
 use super::work::Work;
+use super::{lease, records};
 use crate::error::{Error, Result};
 use crate::ids::{AccountId, CustomerRef, PortalCustomerId};
 use crate::journal::CustomerRecord;

@@ -112,6 +112,15 @@ export function fakePlatform(sim, { env = {}, tick = 20, kvsSeed = {}, secrets =
         expiries.set(k, clock.t + ttlSeconds * 1000);
         return true;
       },
+      // keyPolicy FAIL_IF_EXISTS without a TTL (js/forge/kvs-claims.js): atomic create-if-absent
+      async create(k, v) {
+        checkKey(k);
+        await Promise.resolve();
+        if (store.has(k) && !(expiries.get(k) <= clock.t)) return false;
+        store.set(k, structuredClone(v));
+        expiries.delete(k);
+        return true;
+      },
     },
     queue: {
       async push(body, opts = {}) {

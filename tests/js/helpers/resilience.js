@@ -273,6 +273,7 @@ export function readJournalFile(file) {
     if (!line.trim()) continue;
     let rec;
     try { rec = JSON.parse(line); } catch { continue; } // a torn last line
+    if (typeof rec.k !== "string") continue; // a claim line ({"c": key, ...}), not a record
     try { map.set(rec.k, JSON.parse(rec.v)); } catch { map.set(rec.k, rec.v); }
   }
   return map;
