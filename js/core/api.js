@@ -20,7 +20,7 @@
 const SKIP = new Set(["default", "initSync"]);
 const EXPECTED = [
   "migrate", "validateConfig", "version", "doctor", "reportCsv", "jobId",
-  "planJob", "jobLimits", "retryDelay", "afterChunk", "listJobs", "getJob",
+  "planJob", "jobLimits", "retryDelay", "afterChunk", "listJobs", "getJob", "discardJob",
 ];
 const live = new Set();
 

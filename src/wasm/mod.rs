@@ -202,6 +202,25 @@ pub async fn list_jobs(journal: JsValue, options: JsValue) -> Result<JsValue, Js
     )
 }
 
+/// Discards an unfinished job (`{jobId, status, ...}`), or throws a REQUEST error saying why not.
+#[wasm_bindgen(js_name = discardJob)]
+pub async fn discard_job(
+    journal: JsValue,
+    job_id: String,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let j = host::JsJournal::new(journal);
+    let records = Records {
+        journal: &j,
+        read_only: false,
+    };
+    let id = crate::ids::JobId::new(job_id);
+    let s = jobs::discard(&records, &id, now_ms.max(0.0) as u64)
+        .await
+        .map_err(|e| js_error(&e))?;
+    to_js(&s)
+}
+
 #[wasm_bindgen(js_name = version)]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()

@@ -1,11 +1,13 @@
 //! What a host decides about jobs, decided here so every host decides alike: whether a request runs
-//! inline or on the queue, how long a failed chunk waits, when a chain of chunks has stalled, and
-//! which jobs in a journal are unfinished. The hosts only carry these answers out.
+//! inline or on the queue, how long a failed chunk waits, when a chain of chunks has stalled; and
+//! (`ledger.rs`) what the journal's jobs are, and whether one may be discarded. The hosts only carry
+//! these answers out.
+
+mod ledger;
+
+pub use ledger::{discard, get, list, Counts, JobStatus, JobSummary};
 
 use crate::engine::MigrationRequest;
-use crate::error::Result;
-use crate::ids::JobId;
-use crate::journal::{JobRecord, Records, JOB_PREFIX};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,53 +105,6 @@ pub fn after_chunk(
         };
     }
     AfterChunk::Continue { stalls }
-}
-
-/// A job the journal holds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobSummary {
-    pub job_id: JobId,
-    pub request: serde_json::Value,
-    pub started_ms: u64,
-    pub finished: bool,
-}
-
-impl From<JobRecord> for JobSummary {
-    fn from(j: JobRecord) -> Self {
-        JobSummary {
-            job_id: j.job_id,
-            request: j.request,
-            started_ms: j.started_ms,
-            finished: j.finished,
-        }
-    }
-}
-
-/// One job of a journal.
-pub async fn get(records: &Records<'_>, id: &JobId) -> Result<Option<JobSummary>> {
-    Ok(records.job(id).await?.map(JobSummary::from))
-}
-
-/// The jobs of a journal, oldest first; only the unfinished ones when asked.
-pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<JobSummary>> {
-    let rows =
-        records
-            .journal
-            .list(JOB_PREFIX)
-            .await
-            .map_err(|m| crate::error::Error::Journal {
-                message: format!("list {JOB_PREFIX}: {m}"),
-            })?;
-    let mut jobs: Vec<JobSummary> = rows
-        .into_iter()
-        // A record that is not a job (or unreadable) is the run's to report, not the listing's.
-        .filter_map(|(_, v)| serde_json::from_str::<JobRecord>(&v).ok())
-        .filter(|j| j.request.is_object() && !(unfinished_only && j.finished))
-        .map(JobSummary::from)
-        .collect();
-    jobs.sort_by_key(|j| j.started_ms);
-    Ok(jobs)
 }
 
 #[cfg(test)]

@@ -1,0 +1,310 @@
+//! The jobs a journal holds, as an admin sees them (status, sources, counts), and discarding one.
+
+use crate::engine::MigrationRequest;
+use crate::error::{Error, Result};
+use crate::ids::JobId;
+use crate::journal::{
+    CustomerRecord, Done, JobEnd, JobRecord, Records, Stage, CUSTOMER_PREFIX, JOB_PREFIX,
+};
+use crate::report::Status;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JobStatus {
+    /// Its customers are not all finished: resume it (or discard it).
+    Unfinished,
+    Done,
+    /// Failed before anything irreversible happened: nothing to resume.
+    Failed,
+    Discarded,
+}
+
+/// What the journal knows of a job's customers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub customers: usize,
+    pub migrated: usize,
+    pub failed: usize,
+    /// Not finished yet (a crash, a deadline, a step a re-run can fix).
+    pub open: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSummary {
+    pub job_id: JobId,
+    pub request: serde_json::Value,
+    pub started_ms: u64,
+    pub finished: bool,
+    pub status: JobStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What the request selects, e.g. `company:ACME`, `issue:SUP-1`, `3 customers`.
+    pub sources: Vec<String>,
+    pub counts: Counts,
+}
+
+fn summary(j: JobRecord, counts: Counts) -> JobSummary {
+    let (status, error) = match (&j.ended, j.finished) {
+        (Some(JobEnd::Failed { error }), _) => (JobStatus::Failed, Some(error.clone())),
+        (Some(JobEnd::Discarded { .. }), _) => (JobStatus::Discarded, None),
+        (None, true) => (JobStatus::Done, None),
+        (None, false) => (JobStatus::Unfinished, None),
+    };
+    JobSummary {
+        sources: sources(&j.request),
+        job_id: j.job_id,
+        request: j.request,
+        started_ms: j.started_ms,
+        finished: j.finished,
+        status,
+        error,
+        counts,
+    }
+}
+
+fn sources(request: &serde_json::Value) -> Vec<String> {
+    let Ok(r) = MigrationRequest::from_value(request.clone()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = r.companies.iter().map(|c| format!("company:{c}")).collect();
+    match r.customers.len() {
+        0 => {}
+        1 => out.push(format!("customer:{}", r.customers[0])),
+        n => out.push(format!("{n} customers")),
+    }
+    if let Some(i) = &r.issue_key {
+        out.push(format!("issue:{i}"));
+    }
+    if r.aql.is_some() {
+        out.push("aql".into());
+    }
+    if r.portal_customers.is_some() {
+        out.push("directory".into());
+    }
+    if out.is_empty() {
+        out.push("the config's companies".into());
+    }
+    out
+}
+
+/// Customer records per job.
+async fn customers_by_job(records: &Records<'_>) -> Result<BTreeMap<JobId, Vec<CustomerRecord>>> {
+    let mut by: BTreeMap<JobId, Vec<CustomerRecord>> = BTreeMap::new();
+    for r in records.list::<CustomerRecord>(CUSTOMER_PREFIX).await? {
+        by.entry(r.job_id.clone()).or_default().push(r);
+    }
+    Ok(by)
+}
+
+fn counts(of: Option<&Vec<CustomerRecord>>) -> Counts {
+    let mut c = Counts::default();
+    for r in of.into_iter().flatten() {
+        c.customers += 1;
+        if r.stage != Stage::Intent && r.account_id.is_some() {
+            c.migrated += 1;
+        }
+        if r.status == Some(Status::Failed) {
+            c.failed += 1;
+        }
+        if r.stage != Stage::Complete {
+            c.open += 1;
+        }
+    }
+    c
+}
+
+/// One job of a journal.
+pub async fn get(records: &Records<'_>, id: &JobId) -> Result<Option<JobSummary>> {
+    let Some(j) = records.job(id).await? else {
+        return Ok(None);
+    };
+    let by = customers_by_job(records).await?;
+    Ok(Some(summary(j, counts(by.get(id)))))
+}
+
+/// The jobs of a journal, oldest first; only the unfinished ones when asked.
+pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<JobSummary>> {
+    let rows = records
+        .journal
+        .list(JOB_PREFIX)
+        .await
+        .map_err(|m| Error::Journal {
+            message: format!("list {JOB_PREFIX}: {m}"),
+        })?;
+    // A record that is not a job (or unreadable) is the run's to report, not the listing's.
+    let jobs: Vec<JobRecord> = rows
+        .into_iter()
+        .filter_map(|(_, v)| serde_json::from_str::<JobRecord>(&v).ok())
+        .filter(|j| j.request.is_object() && !(unfinished_only && j.finished))
+        .collect();
+    let by = customers_by_job(records).await?;
+    let mut out: Vec<JobSummary> = jobs
+        .into_iter()
+        .map(|j| {
+            let c = counts(by.get(&j.job_id));
+            summary(j, c)
+        })
+        .collect();
+    out.sort_by_key(|j| j.started_ms);
+    Ok(out)
+}
+
+/// Discards an unfinished job, so nothing offers to resume it. Refused while a customer of it is
+/// between migrate and write-back: its new id would be lost to Assets.
+pub async fn discard(records: &Records<'_>, id: &JobId, now_ms: u64) -> Result<JobSummary> {
+    let Some(mut j) = records.job(id).await? else {
+        return Err(Error::request(format!("no job {id} in this journal")));
+    };
+    let by = customers_by_job(records).await?;
+    let mine = by.get(id);
+    let between: Vec<&CustomerRecord> = mine
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r.stage == Stage::Intent
+                || (r.stage == Stage::Migrated
+                    && r.asset_object_id.is_some()
+                    && !r.done.contains(&Done::WriteBack))
+        })
+        .collect();
+    if let Some(first) = between.first() {
+        return Err(Error::request(format!(
+            "job {id} cannot be discarded: {} customer(s) are between migrate and write-back (e.g. {}), so their new account ids are not in Assets yet; finish them first: portal-migrate resume {id}",
+            between.len(),
+            first.portal_account_id
+        )));
+    }
+    if !j.finished {
+        j.finished = true;
+        j.ended = Some(JobEnd::Discarded { at_ms: now_ms });
+        records.put_job(&j).await?;
+    }
+    Ok(summary(j, counts(mine)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::PortalCustomerId;
+    use crate::journal::MemoryJournal;
+    use futures::executor::block_on;
+
+    fn job(id: &str, request: serde_json::Value, finished: bool) -> JobRecord {
+        JobRecord {
+            job_id: JobId::new(id),
+            request,
+            started_ms: 1,
+            finished,
+            comment: None,
+            ended: None,
+        }
+    }
+
+    fn customer(qm: &str, job: &str, stage: Stage, write_back: bool) -> CustomerRecord {
+        CustomerRecord {
+            portal_account_id: PortalCustomerId::new(qm),
+            job_id: JobId::new(job),
+            stage,
+            email: None,
+            asset_object_id: Some("88".into()),
+            company: None,
+            account_id: (stage != Stage::Intent).then(|| "712020:a".into()),
+            migrated_by_job: None,
+            done: if write_back {
+                vec![Done::WriteBack]
+            } else {
+                vec![]
+            },
+            status: None,
+            updated_ms: 1,
+        }
+    }
+
+    #[test]
+    fn jobs_are_listed_with_their_sources_status_and_counts() {
+        let j = MemoryJournal::default();
+        let r = Records {
+            journal: &j,
+            read_only: false,
+        };
+        block_on(async {
+            r.put_job(&job(
+                "job-a",
+                serde_json::json!({"companies": ["ACME"], "issueKey": "SUP-1"}),
+                false,
+            ))
+            .await
+            .unwrap();
+            r.put_job(&job(
+                "job-b",
+                serde_json::json!({"customers": ["a@b.example", "c@d.example"]}),
+                true,
+            ))
+            .await
+            .unwrap();
+            r.put_customer(&customer("qm:1", "job-a", Stage::Complete, true))
+                .await
+                .unwrap();
+            r.put_customer(&customer("qm:2", "job-a", Stage::Migrated, true))
+                .await
+                .unwrap();
+            let all = list(&r, false).await.unwrap();
+            assert_eq!(all.len(), 2);
+            assert_eq!(all[0].sources, vec!["company:ACME", "issue:SUP-1"]);
+            assert_eq!(all[0].status, JobStatus::Unfinished);
+            assert_eq!(
+                all[0].counts,
+                Counts {
+                    customers: 2,
+                    migrated: 2,
+                    failed: 0,
+                    open: 1
+                }
+            );
+            assert_eq!(all[1].sources, vec!["2 customers"]);
+            assert_eq!(all[1].status, JobStatus::Done);
+            assert_eq!(list(&r, true).await.unwrap().len(), 1);
+        });
+    }
+
+    #[test]
+    fn a_job_is_not_discarded_while_a_customer_waits_for_its_write_back() {
+        let j = MemoryJournal::default();
+        let r = Records {
+            journal: &j,
+            read_only: false,
+        };
+        block_on(async {
+            r.put_job(&job(
+                "job-a",
+                serde_json::json!({"companies": ["ACME"]}),
+                false,
+            ))
+            .await
+            .unwrap();
+            r.put_customer(&customer("qm:1", "job-a", Stage::Migrated, false))
+                .await
+                .unwrap();
+            let e = discard(&r, &JobId::new("job-a"), 5).await.unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("between migrate and write-back (e.g. qm:1)"),
+                "{e}"
+            );
+            r.put_customer(&customer("qm:1", "job-a", Stage::Migrated, true))
+                .await
+                .unwrap();
+            let s = discard(&r, &JobId::new("job-a"), 5).await.unwrap();
+            assert_eq!(s.status, JobStatus::Discarded);
+            assert!(
+                list(&r, true).await.unwrap().is_empty(),
+                "no longer offered for resume"
+            );
+            assert!(discard(&r, &JobId::new("job-x"), 5).await.is_err());
+        });
+    }
+}
