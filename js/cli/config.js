@@ -37,7 +37,7 @@ export function secretsFromEnv(env = process.env) {
   return { email: env.ATLASSIAN_EMAIL, apiToken: env.ATLASSIAN_API_TOKEN };
 }
 
-/** Origins (scheme://host:port) that get the credentials; everything else goes without. */
+/** Origins (scheme://host:port) that get the credentials, as the core decided them (validateConfig). */
 export function trustedOrigins(urls) {
-  return new Set([urls.siteUrl, urls.adminUrl, urls.apiUrl].map((u) => new URL(u).origin));
+  return new Set(urls.origins ?? [urls.siteUrl, urls.adminUrl, urls.apiUrl].map((u) => new URL(u).origin));
 }

@@ -240,7 +240,9 @@ export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 export function createAtlassianFetch({ fetchImpl = globalThis.fetch, send, credentials, urls, origins: given, timeoutMs = 60_000, maxBodyBytes = MAX_ANSWER_BYTES }) {
   if (!credentials?.email || !credentials?.apiToken) throw new Error("createAtlassianFetch: credentials {email, apiToken} are required");
   const authorization = "Basic " + base64(`${credentials.email}:${credentials.apiToken}`);
-  const origins = given ?? new Set([urls.siteUrl, urls.adminUrl, urls.apiUrl].filter(Boolean).map((u) => new URL(u).origin));
+  // The core's own origins (validateConfig → urls.origins): the one host rule lives there; this
+  // compares the request's parsed origin against them, never a string prefix.
+  const origins = given ?? new Set(urls.origins ?? [urls.siteUrl, urls.adminUrl, urls.apiUrl].filter(Boolean).map((u) => new URL(u).origin));
   return async function hostFetch({ method, url, headers = {}, body }) {
     const h = {};
     for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() !== "authorization") h[k] = v;

@@ -2,8 +2,10 @@
 //! validation. Errors name the JSON path of the offending value.
 
 use crate::client::{LimitConfig, RetryPolicy};
+mod hosts;
+mod validate;
+
 use crate::error::{Error, Result};
-use crate::origin::Origin;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,6 +18,9 @@ pub const MAX_BULK_BATCH: u32 = 1000;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     pub site_url: String,
+    /// Custom host names that may receive the credentials besides Atlassian's own.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
     #[serde(default)]
     pub admin_url: Option<String>,
     #[serde(default)]
@@ -142,25 +147,6 @@ pub struct Settings {
     pub space_permissions: Vec<(String, String)>,
 }
 
-impl Settings {
-    /// The exact origins that may receive the Atlassian credentials: the site, the admin gateway and
-    /// the API host. Hosts compare parsed origins against these, never strings.
-    pub fn credential_origins(&self) -> Vec<Origin> {
-        let mut out: Vec<Origin> = [&self.site_url, &self.admin_url, &self.api_url]
-            .iter()
-            .filter_map(|u| Origin::of(u).ok())
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
-
-    /// Whether a request to `url` may carry the credentials.
-    pub fn may_receive_credentials(&self, url: &str) -> bool {
-        Origin::of(url).is_ok_and(|o| self.credential_origins().contains(&o))
-    }
-}
-
 impl Config {
     /// Parses JSON text; errors name the JSON path.
     pub fn from_json(text: &str) -> Result<Settings> {
@@ -183,185 +169,6 @@ impl Config {
         Self::from_json(&v.to_string())
     }
 
-    pub fn validate(self) -> Result<Settings> {
-        let site_url = base_url("$.siteUrl", &self.site_url)?;
-        let admin_url = base_url(
-            "$.adminUrl",
-            self.admin_url.as_deref().unwrap_or(DEFAULT_ADMIN_URL),
-        )?;
-        let api_url = base_url(
-            "$.apiUrl",
-            self.api_url.as_deref().unwrap_or(DEFAULT_API_URL),
-        )?;
-        if let Some(c) = &self.cloud_id {
-            token("$.cloudId", c)?;
-        }
-        if let Some(w) = &self.assets.workspace_id {
-            token("$.assets.workspaceId", w)?;
-        }
-        let q = &self.assets.customer_query;
-        if q.trim().is_empty() {
-            return Err(Error::config("$.assets.customerQuery", "must not be empty"));
-        }
-        if !q.contains("{company}") {
-            return Err(Error::config(
-                "$.assets.customerQuery",
-                "must contain the {company} placeholder",
-            ));
-        }
-        nonempty(
-            "$.assets.portalAccountAttribute",
-            &self.assets.portal_account_attribute,
-        )?;
-        if let Some(cq) = &self.assets.company_query {
-            if !cq.contains("{company}") {
-                return Err(Error::config(
-                    "$.assets.companyQuery",
-                    "must contain the {company} placeholder",
-                ));
-            }
-            if self.assets.space_key_attribute.is_none() {
-                return Err(Error::config(
-                    "$.assets.spaceKeyAttribute",
-                    "is required with assets.companyQuery",
-                ));
-            }
-        }
-        if let Some(p) = self.assets.page_size {
-            if !(1..=1000).contains(&p) {
-                return Err(Error::config(
-                    "$.assets.pageSize",
-                    "must be between 1 and 1000",
-                ));
-            }
-        }
-        for (i, g) in self.groups.iter().enumerate() {
-            nonempty(&format!("$.groups[{i}]"), g)?;
-        }
-        let concurrency = self.concurrency.unwrap_or(4);
-        if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
-            return Err(Error::config(
-                "$.concurrency",
-                format!("must be between 1 and {MAX_CONCURRENCY}"),
-            ));
-        }
-        if self.migrate.batch_size == 0 || self.migrate.batch_size > MAX_BULK_BATCH {
-            return Err(Error::config(
-                "$.migrate.batchSize",
-                format!("must be between 1 and {MAX_BULK_BATCH}"),
-            ));
-        }
-        for key in self.limits.keys() {
-            if !["jira", "assets", "admin", "confluence"].contains(&key.as_str()) {
-                return Err(Error::config(
-                    format!("$.limits.{key}"),
-                    "unknown surface (expected jira, assets, admin or confluence)",
-                ));
-            }
-        }
-        let mut space_permissions = Vec::new();
-        if let Some(c) = &self.confluence {
-            if c.mode == SpaceMode::Graphql && !c.permissions.is_empty() {
-                return Err(Error::config(
-                    "$.confluence.permissions",
-                    "graphql mode grants the guest VIEW_SPACE only; extra permissions need mode \"rest\"",
-                ));
-            }
-            for (i, p) in c.permissions.iter().enumerate() {
-                space_permissions.push(permission(&format!("$.confluence.permissions[{i}]"), p)?);
-            }
-        }
-        Ok(Settings {
-            site_url,
-            admin_url,
-            api_url,
-            concurrency,
-            space_permissions,
-            config: self,
-        })
-    }
-}
-
-fn nonempty(path: &str, v: &str) -> Result<()> {
-    if v.trim().is_empty() {
-        return Err(Error::config(path, "must not be empty"));
-    }
-    Ok(())
-}
-
-fn token(path: &str, v: &str) -> Result<()> {
-    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(Error::config(
-            path,
-            "must be an id of letters, digits and '-'",
-        ));
-    }
-    Ok(())
-}
-
-/// Valid `key/target` pairs of the v1 space permission API (`atlassian-api.md` §7.1).
-const PERMISSIONS: &[(&str, &[&str])] = &[
-    ("read", &["space"]),
-    ("create", &["page", "blogpost", "comment", "attachment"]),
-    (
-        "delete",
-        &["page", "blogpost", "comment", "attachment", "space"],
-    ),
-    ("export", &["space"]),
-    ("administer", &["space"]),
-    ("archive", &["page"]),
-    ("restrict_content", &["space"]),
-];
-
-fn permission(path: &str, v: &str) -> Result<(String, String)> {
-    let (k, t) = v
-        .split_once('/')
-        .ok_or_else(|| Error::config(path, "must be \"key/target\", e.g. \"create/page\""))?;
-    let ok = PERMISSIONS
-        .iter()
-        .any(|(key, targets)| *key == k && targets.contains(&t));
-    if !ok {
-        return Err(Error::config(
-            path,
-            format!("\"{v}\" is not a valid Confluence space permission"),
-        ));
-    }
-    Ok((k.to_string(), t.to_string()))
-}
-
-/// An `https` origin, or plain `http` only for loopback hosts (the simulator). Returns it without a
-/// trailing slash.
-pub fn base_url(path: &str, raw: &str) -> Result<String> {
-    let v = raw.trim().trim_end_matches('/');
-    let (scheme, rest) = v
-        .split_once("://")
-        .ok_or_else(|| Error::config(path, "must be an absolute URL"))?;
-    let host_port = rest.split('/').next().unwrap_or("");
-    if rest.contains(['?', '#', '@']) || host_port.is_empty() || rest.contains(char::is_whitespace)
-    {
-        return Err(Error::config(
-            path,
-            "must be a plain origin like https://example.atlassian.net",
-        ));
-    }
-    let host = if let Some(stripped) = host_port.strip_prefix('[') {
-        stripped.split(']').next().unwrap_or("")
-    } else {
-        host_port.split(':').next().unwrap_or("")
-    };
-    match scheme {
-        "https" => Ok(v.to_string()),
-        "http" if is_loopback(host) => Ok(v.to_string()),
-        "http" => Err(Error::config(
-            path,
-            "plain http is only allowed for loopback hosts (127.0.0.1, localhost)",
-        )),
-        _ => Err(Error::config(path, "must use https")),
-    }
-}
-
-pub fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 #[cfg(test)]
@@ -416,17 +223,6 @@ mod tests {
         v["sitUrl"] = "x".into();
         let e = Config::from_value(v).unwrap_err();
         assert!(e.to_string().contains("sitUrl"), "{e}");
-    }
-
-    #[test]
-    fn plain_http_only_for_loopback() {
-        assert!(base_url("$.siteUrl", "http://127.0.0.1:8080").is_ok());
-        assert!(base_url("$.siteUrl", "http://localhost:1").is_ok());
-        assert!(base_url("$.siteUrl", "http://[::1]:9").is_ok());
-        let e = base_url("$.siteUrl", "http://acme.atlassian.net").unwrap_err();
-        assert_eq!(e.to_string(), "config $.siteUrl: plain http is only allowed for loopback hosts (127.0.0.1, localhost)");
-        assert!(base_url("$.siteUrl", "https://u:p@acme.atlassian.net").is_err());
-        assert!(base_url("$.siteUrl", "ftp://x").is_err());
     }
 
     #[test]

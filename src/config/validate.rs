@@ -1,0 +1,150 @@
+//! Validation of a parsed config: every error names the JSON path of the offending value.
+
+use super::hosts::{self, Role};
+use super::{Config, Settings, SpaceMode, DEFAULT_ADMIN_URL, DEFAULT_API_URL, MAX_BULK_BATCH, MAX_CONCURRENCY};
+use crate::error::{Error, Result};
+
+impl Config {
+    pub fn validate(self) -> Result<Settings> {
+        let allowed = hosts::allowed(&self.allowed_hosts)?;
+        let site_url = hosts::origin("$.siteUrl", &self.site_url, Role::Site, &allowed)?;
+        let admin = self.admin_url.as_deref().unwrap_or(DEFAULT_ADMIN_URL);
+        let admin_url = hosts::origin("$.adminUrl", admin, Role::Admin, &allowed)?;
+        let api = self.api_url.as_deref().unwrap_or(DEFAULT_API_URL);
+        let api_url = hosts::origin("$.apiUrl", api, Role::Api, &allowed)?;
+        if let Some(c) = &self.cloud_id {
+            token("$.cloudId", c)?;
+        }
+        if let Some(w) = &self.assets.workspace_id {
+            token("$.assets.workspaceId", w)?;
+        }
+        let q = &self.assets.customer_query;
+        if q.trim().is_empty() {
+            return Err(Error::config("$.assets.customerQuery", "must not be empty"));
+        }
+        if !q.contains("{company}") {
+            return Err(Error::config(
+                "$.assets.customerQuery",
+                "must contain the {company} placeholder",
+            ));
+        }
+        nonempty(
+            "$.assets.portalAccountAttribute",
+            &self.assets.portal_account_attribute,
+        )?;
+        if let Some(cq) = &self.assets.company_query {
+            if !cq.contains("{company}") {
+                return Err(Error::config(
+                    "$.assets.companyQuery",
+                    "must contain the {company} placeholder",
+                ));
+            }
+            if self.assets.space_key_attribute.is_none() {
+                return Err(Error::config(
+                    "$.assets.spaceKeyAttribute",
+                    "is required with assets.companyQuery",
+                ));
+            }
+        }
+        if let Some(p) = self.assets.page_size {
+            if !(1..=1000).contains(&p) {
+                return Err(Error::config(
+                    "$.assets.pageSize",
+                    "must be between 1 and 1000",
+                ));
+            }
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            nonempty(&format!("$.groups[{i}]"), g)?;
+        }
+        let concurrency = self.concurrency.unwrap_or(4);
+        if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+            return Err(Error::config(
+                "$.concurrency",
+                format!("must be between 1 and {MAX_CONCURRENCY}"),
+            ));
+        }
+        if self.migrate.batch_size == 0 || self.migrate.batch_size > MAX_BULK_BATCH {
+            return Err(Error::config(
+                "$.migrate.batchSize",
+                format!("must be between 1 and {MAX_BULK_BATCH}"),
+            ));
+        }
+        for key in self.limits.keys() {
+            if !["jira", "assets", "admin", "confluence"].contains(&key.as_str()) {
+                return Err(Error::config(
+                    format!("$.limits.{key}"),
+                    "unknown surface (expected jira, assets, admin or confluence)",
+                ));
+            }
+        }
+        let mut space_permissions = Vec::new();
+        if let Some(c) = &self.confluence {
+            if c.mode == SpaceMode::Graphql && !c.permissions.is_empty() {
+                return Err(Error::config(
+                    "$.confluence.permissions",
+                    "graphql mode grants the guest VIEW_SPACE only; extra permissions need mode \"rest\"",
+                ));
+            }
+            for (i, p) in c.permissions.iter().enumerate() {
+                space_permissions.push(permission(&format!("$.confluence.permissions[{i}]"), p)?);
+            }
+        }
+        Ok(Settings {
+            site_url,
+            admin_url,
+            api_url,
+            concurrency,
+            space_permissions,
+            config: self,
+        })
+    }
+}
+
+
+fn nonempty(path: &str, v: &str) -> Result<()> {
+    if v.trim().is_empty() {
+        return Err(Error::config(path, "must not be empty"));
+    }
+    Ok(())
+}
+
+fn token(path: &str, v: &str) -> Result<()> {
+    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(Error::config(
+            path,
+            "must be an id of letters, digits and '-'",
+        ));
+    }
+    Ok(())
+}
+
+/// Valid `key/target` pairs of the v1 space permission API (`atlassian-api.md` §7.1).
+const PERMISSIONS: &[(&str, &[&str])] = &[
+    ("read", &["space"]),
+    ("create", &["page", "blogpost", "comment", "attachment"]),
+    (
+        "delete",
+        &["page", "blogpost", "comment", "attachment", "space"],
+    ),
+    ("export", &["space"]),
+    ("administer", &["space"]),
+    ("archive", &["page"]),
+    ("restrict_content", &["space"]),
+];
+
+fn permission(path: &str, v: &str) -> Result<(String, String)> {
+    let (k, t) = v
+        .split_once('/')
+        .ok_or_else(|| Error::config(path, "must be \"key/target\", e.g. \"create/page\""))?;
+    let ok = PERMISSIONS
+        .iter()
+        .any(|(key, targets)| *key == k && targets.contains(&t));
+    if !ok {
+        return Err(Error::config(
+            path,
+            format!("\"{v}\" is not a valid Confluence space permission"),
+        ));
+    }
+    Ok((k.to_string(), t.to_string()))
+}
