@@ -53,4 +53,6 @@ pub struct Host<'a> {
     pub clock: &'a dyn Clock,
     pub journal: &'a dyn Journal,
     pub progress: &'a dyn Progress,
+    /// Removes the host's secrets from everything the core writes or returns.
+    pub redactor: &'a crate::redact::Redactor,
 }

@@ -24,6 +24,7 @@ pub mod journal;
 pub mod names;
 pub mod origin;
 pub mod page;
+pub mod redact;
 pub mod report;
 
 #[cfg(target_arch = "wasm32")]

@@ -58,3 +58,31 @@ fn comment_is_posted_once_per_job_across_reruns() {
     assert_eq!(comments[0]["properties"][0]["key"], "sd.public.comment");
     assert!(comments[0].to_string().contains("2 migrated"));
 }
+
+#[test]
+fn a_day_long_retry_after_ends_the_step_as_retryable_instead_of_stalling_the_run() {
+    let env = Env::new(Tenant::with_customers(3, "ACME"));
+    env.tenant.faults.borrow_mut().push(Fault {
+        pattern: "POST https://acme.atlassian.net/rest/api/3/group/user".into(),
+        count: 1,
+        kind: FaultKind::Status(429, Some(86_400)),
+    });
+    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
+    assert!(env.clock.slept.get() < 120_000, "slept {} ms", env.clock.slept.get());
+    let failed: Vec<_> = out
+        .report
+        .customers
+        .iter()
+        .filter(|c| c.status == Status::Failed)
+        .collect();
+    assert!(!failed.is_empty());
+    for c in &failed {
+        assert_eq!(c.retryable, Some(true));
+        let e = c.error.as_deref().unwrap_or("");
+        assert!(e.contains("HTTP 429: rate limited until "), "{e}");
+        assert!(e.ends_with("re-run after that (the wait is longer than this run may wait)"), "{e}");
+    }
+    // The whole Jira surface is paused until tomorrow: every Jira call of this run ends the same
+    // way (retryable), and the journal keeps what happened open for the re-run after it.
+    assert_eq!(failed.len(), 3);
+}

@@ -20,7 +20,7 @@
 const SKIP = new Set(["default", "initSync"]);
 const EXPECTED = [
   "migrate", "validateConfig", "version", "doctor", "reportCsv", "jobId",
-  "planJob", "jobLimits", "retryDelay", "afterChunk", "listJobs", "getJob", "discardJob",
+  "planJob", "jobLimits", "retryDelay", "afterChunk", "listJobs", "getJob", "discardJob", "redact",
 ];
 const live = new Set();
 

@@ -321,6 +321,15 @@ function transportError(code, message) {
   return err;
 }
 
+/**
+ * The strings the core must keep out of everything it returns or writes (host.secrets): the token
+ * and the Basic credential built from it.
+ */
+export function secretsOf(credentials) {
+  if (!credentials?.email || !credentials?.apiToken) return [];
+  return [credentials.apiToken, base64(`${credentials.email}:${credentials.apiToken}`)];
+}
+
 /** UTF-8 safe base64 (btoa only takes Latin-1). */
 export function base64(text) {
   let bin = "";

@@ -8,7 +8,7 @@ const core = createApi(glue, () => glue.initSync({ module: wasmModule }));
 
 export const {
   migrate, validateConfig, version, doctor, reportCsv, jobId,
-  planJob, jobLimits, retryDelay, afterChunk, listJobs, getJob, discardJob,
+  planJob, jobLimits, retryDelay, afterChunk, listJobs, getJob, discardJob, redact,
 } = core.exports;
 export const reset = core.reset;
 export default core.exports;

@@ -1,7 +1,7 @@
 // The core's host for one Forge invocation: fresh settings, product fetch by surface (product.js),
 // the egress budget (egress.js), the KVS journal and the job runner. Shared by the handlers
 // (handlers.js) and the admin page's resolver (resolver.js); nothing in it outlives the invocation.
-import { createAtlassianFetch } from "../core/edge.js";
+import { createAtlassianFetch, secretsOf } from "../core/edge.js";
 import { createJobs } from "../core/jobs.js";
 import { createEgressBudget } from "./egress.js";
 import { kvsJournal } from "./journal.js";
@@ -60,6 +60,7 @@ export async function forgeHost({ platform, core, settings, context, timeoutSeco
   const host = {
     fetch,
     journal,
+    secrets: secretsOf(loaded.credentials),
     now: () => platform.now(),
     sleep,
     progress: (e) => {

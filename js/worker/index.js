@@ -35,7 +35,7 @@
 import { DurableObject } from "cloudflare:workers";
 import * as core from "../core/worker.js";
 import {
-  HttpError, MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, authorize, callerSecrets, canonicalTarget,
+  HttpError, secretsOf, MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, authorize, callerSecrets, canonicalTarget,
   checkSize, createAtlassianFetch, describeError, isJobId, normaliseHeaders, parseStartBody, tooLarge,
 } from "../core/edge.js";
 import { createJobs, readStatus } from "../core/jobs.js";
@@ -209,6 +209,7 @@ function setup(env) {
       timeoutMs: intVar(env, "PORTAL_MIGRATE_FETCH_TIMEOUT_MS", DEFAULTS.fetchTimeoutMs),
     }),
     journal: journalFor(env, urls.siteUrl),
+    secrets: secretsOf({ email: env.ATLASSIAN_EMAIL, apiToken: env.ATLASSIAN_API_TOKEN }),
   };
   const limits = {};
   const inlineMax = intVar(env, "PORTAL_MIGRATE_INLINE_MAX_CUSTOMERS", null);

@@ -116,9 +116,13 @@ impl Reply<'_> {
         self.resp.is_success()
     }
 
-    /// Atlassian's own message from the body.
+    /// Atlassian's own message from the body: credential-looking values removed, cut to
+    /// `redact::MAX_MESSAGE` characters (an echoing or hostile answer must not fill the report).
     pub fn message(&self) -> String {
-        error_message(&self.resp.body)
+        crate::redact::cut(
+            &crate::redact::patterns(&error_message(&self.resp.body)),
+            crate::redact::MAX_MESSAGE,
+        )
     }
 
     /// The error for an answer the op cannot accept.

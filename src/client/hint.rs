@@ -79,6 +79,27 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `yyyy-MM-ddTHH:mm:ssZ` of an epoch-ms time (Howard Hinnant's civil_from_days).
+pub fn iso(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
 fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -307,6 +328,13 @@ mod tests {
         assert_eq!(retry_after_ms(&junk, NOW), Some(60_000));
         let bad = resp(429).with_header("X-RateLimit-Reset", "2026-13-26T16:02Z");
         assert_eq!(retry_after_ms(&bad, NOW), None);
+    }
+
+    #[test]
+    fn iso_times_print_as_utc() {
+        assert_eq!(iso(NOW), "2026-03-26T16:00:00Z");
+        assert_eq!(iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso(1_709_164_800_000 + 3_723_000), "2024-02-29T01:02:03Z");
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod limiter;
 mod paging;
 mod retry;
 
-pub use hint::retry_after_ms;
+pub use hint::{iso, retry_after_ms};
 pub use limiter::{LimitConfig, Limiter};
 pub use paging::Walk;
 pub use retry::{decide, RetryPolicy, RetryReason, Verdict};
@@ -33,6 +33,15 @@ pub struct Client<'a> {
     calls: RefCell<BTreeMap<&'static str, u64>>,
     retries: Cell<u64>,
     rate_limited: Cell<u64>,
+    /// No wait may run past this (the job's deadline): a longer one ends the call as retryable.
+    deadline_ms: Cell<Option<u64>>,
+}
+
+/// Why `send` gave no answer.
+enum Stop {
+    Transport(TransportError),
+    /// The service asked to wait until then, longer than this run may wait.
+    Wait { until_ms: u64, status: u16 },
 }
 
 /// What a poll step saw: the thing, or not yet (with the service's words for it).
@@ -61,6 +70,21 @@ impl<'a> Client<'a> {
             calls: RefCell::default(),
             retries: Cell::new(0),
             rate_limited: Cell::new(0),
+            deadline_ms: Cell::new(None),
+        }
+    }
+
+    /// No wait of this client runs past `deadline_ms` (epoch ms).
+    pub fn set_deadline(&self, deadline_ms: Option<u64>) {
+        self.deadline_ms.set(deadline_ms);
+    }
+
+    /// How long a wait may still be, having waited `waited` for this request already.
+    fn budget(&self, now: u64, waited: u64) -> u64 {
+        let total = self.policy.max_total_wait_ms.saturating_sub(waited);
+        match self.deadline_ms.get() {
+            Some(d) => total.min(d.saturating_sub(now)),
+            None => total,
         }
     }
 
@@ -73,7 +97,7 @@ impl<'a> Client<'a> {
         self.count_call(op.name);
         match self.send(&op.request, op.class).await {
             Ok(resp) => op.parse(&resp),
-            Err(e) => Err(transport_error(&op, e)),
+            Err(e) => Err(stop_error(&op, e)),
         }
     }
 
@@ -98,7 +122,9 @@ impl<'a> Client<'a> {
                     Err(e) if ambiguous(&e) => e,
                     other => return other,
                 },
-                Err(e) => transport_error(&op, e),
+                // Stopped before sending (a pause longer than the budget): nothing to settle.
+                Err(w @ Stop::Wait { .. }) => return Err(stop_error(&op, w)),
+                Err(e) => stop_error(&op, e),
             };
             if let Some(done) = settle(&err).await? {
                 return Ok(done);
@@ -154,11 +180,7 @@ impl<'a> Client<'a> {
 
     /// Sends one request, retrying what the op's class allows. Returns the last HTTP answer, even a
     /// failing one (the op interprets it), or the last transport failure.
-    async fn send(
-        &self,
-        request: &HttpRequest,
-        class: RetryClass,
-    ) -> Result<HttpResponse, TransportError> {
+    async fn send(&self, request: &HttpRequest, class: RetryClass) -> Result<HttpResponse, Stop> {
         let surface = request.surface;
         let endpoint = endpoint_of(request);
         let mut waited = 0u64;
@@ -170,6 +192,13 @@ impl<'a> Client<'a> {
                 let now = self.now();
                 if let Some(until) = self.limiter.paused_until(surface, &endpoint) {
                     if until > now {
+                        // A pause (someone's Retry-After) longer than this run may wait ends the call.
+                        if until - now > self.budget(now, waited) {
+                            return Err(Stop::Wait {
+                                until_ms: until,
+                                status: 429,
+                            });
+                        }
                         self.clock.sleep(until - now).await;
                     }
                 }
@@ -199,12 +228,25 @@ impl<'a> Client<'a> {
                 waited,
                 self.clock.random(),
             );
-            match verdict {
-                Verdict::Retry { wait_ms, reason } => {
+            // A hint (or back-off) past the budget ends the call as retryable, never a sleep past it.
+            let hint = result.as_ref().ok().and_then(|r| retry_after_ms(r, now).map(|h| (r.status, h)));
+            match (verdict, hint) {
+                (Verdict::Retry { wait_ms, .. }, _) | (Verdict::GiveUp, Some((_, wait_ms)))
+                    if wait_ms > self.budget(now, waited) =>
+                {
+                    return match result {
+                        Ok(r) => Err(Stop::Wait {
+                            until_ms: now.saturating_add(wait_ms),
+                            status: r.status,
+                        }),
+                        Err(e) => Err(Stop::Transport(e)),
+                    };
+                }
+                (Verdict::Retry { wait_ms, reason }, _) => {
                     self.wait(surface, wait_ms, reason).await;
                     waited += wait_ms;
                 }
-                Verdict::Done | Verdict::GiveUp => return result,
+                (Verdict::Done | Verdict::GiveUp, _) => return result.map_err(Stop::Transport),
             }
         }
     }
@@ -252,11 +294,22 @@ impl<'a> Client<'a> {
     }
 }
 
-fn transport_error<T: 'static>(op: &Op<T>, e: TransportError) -> Error {
-    Error::Transport {
-        op: op.name,
-        surface: op.surface(),
-        message: e.to_string(),
+fn stop_error<T: 'static>(op: &Op<T>, s: Stop) -> Error {
+    match s {
+        Stop::Transport(e) => Error::Transport {
+            op: op.name,
+            surface: op.surface(),
+            message: e.to_string(),
+        },
+        Stop::Wait { until_ms, status } => Error::Api {
+            op: op.name,
+            surface: op.surface(),
+            status,
+            message: format!(
+                "rate limited until {}; re-run after that (the wait is longer than this run may wait)",
+                iso(until_ms)
+            ),
+        },
     }
 }
 

@@ -57,6 +57,7 @@ pub async fn run(
     let records = Records {
         journal: host.journal,
         read_only: request.dry_run,
+        redactor: Some(host.redactor),
     };
     let now = host.clock.now_ms();
     let owner = lease::owner(&job_id, now, host.clock.random());
@@ -113,6 +114,7 @@ async fn run_owned(
         settings.config.retry.clone(),
         limiter(settings, &request),
     );
+    client.set_deadline(request.deadline_ms);
     let job_info = Job {
         id: job_id.clone(),
         dry_run: request.dry_run,

@@ -124,6 +124,7 @@ pub fn with_ctx<T>(
         clock: &clock,
         journal: &journal,
         progress: &NoProgress,
+        redactor: &crate::redact::NO_SECRETS,
     };
     let client = Client::new(
         &host,
@@ -133,6 +134,7 @@ pub fn with_ctx<T>(
     let records = Records {
         journal: &journal,
         read_only: false,
+        redactor: None,
     };
     let urls = Urls::new(SITE, &s.admin_url, &s.api_url, "cloud-1", "ws-1");
     let job = Job {

@@ -230,6 +230,7 @@ mod tests {
         let r = Records {
             journal: &j,
             read_only: false,
+            redactor: None,
         };
         block_on(async {
             r.put_job(&job(
@@ -277,6 +278,7 @@ mod tests {
         let r = Records {
             journal: &j,
             read_only: false,
+            redactor: None,
         };
         block_on(async {
             r.put_job(&job(

@@ -75,6 +75,26 @@ pub struct Records<'a> {
     pub journal: &'a dyn Journal,
     /// A dry run reads but never writes.
     pub read_only: bool,
+    /// The host's secrets, removed from every value written.
+    pub redactor: Option<&'a crate::redact::Redactor>,
+}
+
+impl<'a> Records<'a> {
+    pub fn new(journal: &'a dyn Journal) -> Self {
+        Records {
+            journal,
+            read_only: false,
+            redactor: None,
+        }
+    }
+}
+
+/// Secrets never reach the journal: every value is redacted on the way in.
+fn clean(text: String, redactor: Option<&crate::redact::Redactor>) -> String {
+    match redactor {
+        Some(r) => r.redact(&text),
+        None => crate::redact::patterns(&text),
+    }
 }
 
 impl Records<'_> {
@@ -99,6 +119,7 @@ impl Records<'_> {
         let text = serde_json::to_string(value).map_err(|e| Error::Journal {
             message: e.to_string(),
         })?;
+        let text = clean(text, self.redactor);
         self.journal
             .put(key, text)
             .await
@@ -189,6 +210,7 @@ mod tests {
         let r = Records {
             journal: &j,
             read_only: true,
+            redactor: None,
         };
         block_on(r.put("job/x", &1)).unwrap();
         assert!(j.entries.borrow().is_empty());

@@ -13,14 +13,15 @@ pub struct GlooTransport {
     origins: Vec<Origin>,
 }
 
+/// The base64 of `email:token` that Basic auth sends.
+pub fn basic_credential(email: &str, token: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{email}:{token}"))
+}
+
 impl GlooTransport {
     pub fn new(email: &str, token: &str, settings: &Settings) -> Self {
-        let raw = format!("{email}:{token}");
         GlooTransport {
-            auth: format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(raw)
-            ),
+            auth: format!("Basic {}", basic_credential(email, token)),
             origins: settings.credential_origins(),
         }
     }

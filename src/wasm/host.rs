@@ -4,6 +4,7 @@
 use super::gloo::GlooTransport;
 use super::interop::{describe, get, method, plain_error, to_js_direct};
 use crate::config::Settings;
+use crate::redact::Redactor;
 use crate::host::{Clock, Host, Progress, ProgressEvent};
 use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::journal::{Claim, Journal, MemoryJournal};
@@ -17,6 +18,20 @@ pub struct Adapters {
     journal: Option<JsJournal>,
     clock: JsClock,
     progress: JsProgress,
+    pub redactor: Redactor,
+}
+
+/// The host's `secrets` (strings to keep out of everything the core returns or writes), plus the
+/// token and Basic credential of `credentials` when the core sends with gloo-net.
+fn redactor(host: &JsValue) -> Redactor {
+    let mut secrets: Vec<String> = super::interop::decode_js::<Vec<String>>(&get(host, "secrets"), "secrets")
+        .unwrap_or_default();
+    let creds = get(host, "credentials");
+    if let (Some(e), Some(t)) = (get(&creds, "email").as_string(), get(&creds, "apiToken").as_string()) {
+        secrets.push(super::gloo::basic_credential(&e, &t));
+        secrets.push(t);
+    }
+    Redactor::new(secrets)
 }
 
 impl Adapters {
@@ -50,6 +65,7 @@ impl Adapters {
             journal,
             clock: JsClock { host: host.clone() },
             progress: JsProgress(method(host, "progress")),
+            redactor: redactor(host),
         })
     }
 
@@ -62,6 +78,7 @@ impl Adapters {
                 None => memory,
             },
             progress: &self.progress,
+            redactor: &self.redactor,
         }
     }
 }

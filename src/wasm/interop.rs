@@ -2,6 +2,7 @@
 //! with a stable `code`.
 
 use crate::error::Error;
+use crate::redact::Redactor;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -38,17 +39,27 @@ pub fn to_js_direct<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
 
 /// Plain objects, never `Map`s.
 pub fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    to_js_redacted(v, &crate::redact::NO_SECRETS)
+}
+
+/// Plain objects with every secret of `r` removed from every string (the JSON text is redacted
+/// once, so nothing the value holds can slip past).
+pub fn to_js_redacted<T: Serialize>(v: &T, r: &Redactor) -> Result<JsValue, JsValue> {
     let text =
         serde_json::to_string(v).map_err(|e| plain_error("INTERNAL", &e.to_string(), None))?;
-    js_sys::JSON::parse(&text)
+    js_sys::JSON::parse(&r.redact(&text))
 }
 
 pub fn js_error(e: &Error) -> JsValue {
+    js_error_redacted(e, &crate::redact::NO_SECRETS)
+}
+
+pub fn js_error_redacted(e: &Error, r: &Redactor) -> JsValue {
     let path = match e {
         Error::Config { path, .. } => Some(path.as_str()),
         _ => None,
     };
-    let err = plain_error(e.code(), &e.to_string(), path);
+    let err = plain_error(e.code(), &r.redact(&e.to_string()), path);
     let set = |k: &str, v: JsValue| {
         let _ = js_sys::Reflect::set(&err, &k.into(), &v);
     };

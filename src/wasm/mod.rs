@@ -10,7 +10,7 @@ use crate::config::{Config, Settings};
 use crate::engine::{self, MigrationRequest};
 use crate::jobs::{self, JobLimits};
 use crate::journal::{MemoryJournal, Records};
-use interop::{from_js, js_error, json_text, to_js};
+use interop::{from_js, js_error, js_error_redacted, json_text, to_js, to_js_redacted};
 use wasm_bindgen::prelude::*;
 
 fn settings(config: &JsValue) -> Result<Settings, JsValue> {
@@ -42,7 +42,7 @@ pub async fn migrate(
     let host = adapters.host(&memory);
     let outcome = engine::run(&settings, request, &host)
         .await
-        .map_err(|e| js_error(&e))?;
+        .map_err(|e| js_error_redacted(&e, &adapters.redactor))?;
     // Serialised straight from the structs: a `json!` copy of a 10,000-customer report would double
     // the wasm memory peak.
     #[derive(serde::Serialize)]
@@ -55,13 +55,13 @@ pub async fn migrate(
         /// Another run holds the job: nothing was done (`{owner, expiresMs}`).
         busy: &'a Option<crate::journal::Lease>,
     }
-    to_js(&Result {
+    to_js_redacted(&Result {
         job_id: &outcome.report.job_id,
         summary: outcome.report.summary(),
         report: &outcome.report,
         continuation: &outcome.continuation,
         busy: &outcome.busy,
-    })
+    }, &adapters.redactor)
 }
 
 /// Validates a config object; returns the normalised URLs and the origins that may receive the
@@ -101,7 +101,7 @@ pub async fn doctor(config: JsValue, host: JsValue, options: JsValue) -> Result<
     let checks =
         crate::doctor::doctor(&settings, &adapters.host(&memory), company.as_deref()).await;
     let ok = checks.iter().all(|c| c.ok);
-    to_js(&serde_json::json!({ "ok": ok, "checks": checks }))
+    to_js_redacted(&serde_json::json!({ "ok": ok, "checks": checks }), &adapters.redactor)
 }
 
 /// The job id `migrate` would use for `request` (its own `jobId`, or one derived from its content).
@@ -140,6 +140,7 @@ pub async fn get_job(journal: JsValue, job_id: String) -> Result<JsValue, JsValu
     let records = Records {
         journal: &j,
         read_only: true,
+        redactor: None,
     };
     let id = crate::ids::JobId::new(job_id);
     to_js(&jobs::get(&records, &id).await.map_err(|e| js_error(&e))?)
@@ -194,6 +195,7 @@ pub async fn list_jobs(journal: JsValue, options: JsValue) -> Result<JsValue, Js
     let records = Records {
         journal: &j,
         read_only: true,
+        redactor: None,
     };
     to_js(
         &jobs::list(&records, unfinished)
@@ -213,12 +215,21 @@ pub async fn discard_job(
     let records = Records {
         journal: &j,
         read_only: false,
+        redactor: None,
     };
     let id = crate::ids::JobId::new(job_id);
     let s = jobs::discard(&records, &id, now_ms.max(0.0) as u64)
         .await
         .map_err(|e| js_error(&e))?;
     to_js(&s)
+}
+
+/// `text` with the `secrets` and every credential-looking value removed (hosts pass their logs and
+/// answers through it: one redactor).
+#[wasm_bindgen(js_name = redact)]
+pub fn redact(text: String, secrets: JsValue) -> String {
+    let secrets: Vec<String> = interop::decode_js(&secrets, "secrets").unwrap_or_default();
+    crate::redact::Redactor::new(secrets).redact(&text)
 }
 
 #[wasm_bindgen(js_name = version)]

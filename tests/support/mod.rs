@@ -396,6 +396,7 @@ impl Env {
             clock: &self.clock,
             journal: &self.journal,
             progress: &NoProgress,
+            redactor: &portal_migrate::redact::NO_SECRETS,
         }
     }
     pub fn run(

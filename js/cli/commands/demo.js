@@ -1,5 +1,6 @@
 // portal-migrate demo: migrate every demo company against an in-process simulator, then run the same
 // migration again to show that a re-run changes nothing (zero migrate calls).
+import { secretsOf } from "../../core/edge.js";
 import { startSimulator } from "../../sim/index.js";
 import { parseArgs } from "../args.js";
 import { createFetch, timeoutFromEnv } from "../fetch.js";
@@ -36,6 +37,7 @@ export async function demo(argv, { stdout = process.stdout, stderr = process.std
     const host = {
       fetch: createFetch({ credentials: s.credentials, origins: trustedOrigins(urls), timeoutMs: timeoutFromEnv() }),
       journal: memoryJournal(),
+      secrets: secretsOf(s.credentials),
     };
     const jobOut = { progress: createProgress(mode, stderr), quiet: opts.quiet, out };
     out.print(`demo: simulated Atlassian site at ${s.url}; companies: ${config.companies.join(", ")}\n\n`);
