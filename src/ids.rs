@@ -104,6 +104,18 @@ impl CustomerRef {
     }
 }
 
+/// Whether `v` has the shape of an Atlassian account id (atlassian-api.md §6: opaque, at most 128
+/// characters; seen as 24 hex digits or `<digits>:<uuid>`): letters, digits, `:`, `-` and `_` only,
+/// and not a portal-only `qm:` id. A value from an answer is written to Assets and spliced into
+/// requests only after this check.
+pub fn is_account_id(v: &str) -> bool {
+    (1..=128).contains(&v.len())
+        && !v.starts_with("qm:")
+        && v != "unknown"
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'-' || b == b'_')
+}
+
 /// A deliberately loose email check: one `@`, something on each side, a dot in the domain.
 pub fn is_email(v: &str) -> bool {
     let mut parts = v.split('@');
@@ -192,6 +204,29 @@ mod tests {
         let a: ObjectId = serde_json::from_str("88").unwrap();
         let b: ObjectId = serde_json::from_str("\"88\"").unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn account_ids_from_answers_are_checked() {
+        for ok in [
+            "5b10ac8d82e05b22cc7d4ef5",
+            "557058:d6b5955a-e193-41e1-b051-79cdb0755d68",
+            "712020:x_y",
+        ] {
+            assert!(is_account_id(ok), "{ok}");
+        }
+        let long = "a".repeat(129);
+        for bad in [
+            "",
+            "qm:1:2",
+            "unknown",
+            "../../rest/api/3/x?y#z",
+            "\t=HYPERLINK(1)",
+            "a b",
+            long.as_str(),
+        ] {
+            assert!(!is_account_id(bad), "{bad}");
+        }
     }
 
     #[test]

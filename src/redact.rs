@@ -87,7 +87,9 @@ pub fn patterns(text: &str) -> String {
             end = token_end(b, end + 1);
         }
         if k == &"cookie" {
-            end = j + text[j..].find(['"', '\n', '\r', '}']).unwrap_or(text.len() - j);
+            end = j + text[j..]
+                .find(['"', '\n', '\r', '}'])
+                .unwrap_or(text.len() - j);
         }
         out.push_str(REDACTED);
         i = end.max(j + 1).min(b.len());
@@ -109,7 +111,11 @@ fn token_end(b: &[u8], mut j: usize) -> usize {
 /// At most `max` characters of `s`, marked when cut.
 pub fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
-        Some((at, _)) => format!("{}… ({} more characters)", &s[..at], s[at..].chars().count()),
+        Some((at, _)) => format!(
+            "{}… ({} more characters)",
+            &s[..at],
+            s[at..].chars().count()
+        ),
         None => s.to_string(),
     }
 }
@@ -125,15 +131,29 @@ mod tests {
 
     #[test]
     fn secrets_and_credential_looking_values_are_removed() {
-        let r = Redactor::new(["s3cr3t-token-1".to_string(), "YWRtaW5AeDpzM2NyM3Q=".to_string(), "abc".to_string()]);
+        let r = Redactor::new([
+            "s3cr3t-token-1".to_string(),
+            "YWRtaW5AeDpzM2NyM3Q=".to_string(),
+            "abc".to_string(),
+        ]);
         let echoed = r#"{"errorMessages":["bad request from Authorization: Basic YWRtaW5AeDpzM2NyM3Q= (admin@x:s3cr3t-token-1)"],"headers":{"authorization":"Bearer eyJhbGciOi.x.y","Cookie":"cloud.session.token=zzz; other=1"}}"#;
         let out = r.redact(echoed);
         for leak in ["s3cr3t", "YWRtaW5", "eyJhbGciOi", "cloud.session.token=zzz"] {
             assert!(!out.contains(leak), "{leak} in {out}");
         }
-        assert!(out.contains("bad request from Authorization: [redacted]"), "{out}");
-        assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok(), "still JSON: {out}");
-        assert_eq!(r.redact("a basic idea"), "a basic idea", "ordinary words stay");
+        assert!(
+            out.contains("bad request from Authorization: [redacted]"),
+            "{out}"
+        );
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+            "still JSON: {out}"
+        );
+        assert_eq!(
+            r.redact("a basic idea"),
+            "a basic idea",
+            "ordinary words stay"
+        );
         assert_eq!(r.redact("abc"), "abc", "short secrets are ignored");
     }
 
@@ -142,6 +162,9 @@ mod tests {
         assert_eq!(cut("abcdef", 3), "abc… (3 more characters)");
         assert_eq!(cut("ab", 3), "ab");
         let s = short(&"x".repeat(5_000_000));
-        assert_eq!(s.chars().count(), 80 + "… (4999920 more characters)".chars().count());
+        assert_eq!(
+            s.chars().count(),
+            80 + "… (4999920 more characters)".chars().count()
+        );
     }
 }

@@ -67,8 +67,14 @@ fn a_day_long_retry_after_ends_the_step_as_retryable_instead_of_stalling_the_run
         count: 1,
         kind: FaultKind::Status(429, Some(86_400)),
     });
-    let out = env.run(&config(json!({})), json!({"companies": ["ACME"]})).unwrap();
-    assert!(env.clock.slept.get() < 120_000, "slept {} ms", env.clock.slept.get());
+    let out = env
+        .run(&config(json!({})), json!({"companies": ["ACME"]}))
+        .unwrap();
+    assert!(
+        env.clock.slept.get() < 120_000,
+        "slept {} ms",
+        env.clock.slept.get()
+    );
     let failed: Vec<_> = out
         .report
         .customers
@@ -80,7 +86,10 @@ fn a_day_long_retry_after_ends_the_step_as_retryable_instead_of_stalling_the_run
         assert_eq!(c.retryable, Some(true));
         let e = c.error.as_deref().unwrap_or("");
         assert!(e.contains("HTTP 429: rate limited until "), "{e}");
-        assert!(e.ends_with("re-run after that (the wait is longer than this run may wait)"), "{e}");
+        assert!(
+            e.ends_with("re-run after that (the wait is longer than this run may wait)"),
+            "{e}"
+        );
     }
     // The whole Jira surface is paused until tomorrow: every Jira call of this run ends the same
     // way (retryable), and the journal keeps what happened open for the re-run after it.

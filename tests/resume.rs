@@ -241,3 +241,24 @@ fn a_job_that_fails_before_any_migrate_is_closed_and_blocks_nothing() {
         "the job's claim was released"
     );
 }
+
+#[test]
+fn a_job_id_belongs_to_its_request() {
+    let env = Env::new(Tenant::with_customers(2, "ACME"));
+    let cfg = config(json!({}));
+    env.run(&cfg, json!({"companies": ["ACME"], "jobId": "nightly"}))
+        .unwrap();
+    let e = env
+        .run(&cfg, json!({"issueKey": "SUP-1", "jobId": "nightly"}))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "request: job id nightly belongs to another request; give a new id (or none: one is derived from the request)"
+    );
+    // The same request under its id is the same job (a resume, a re-run).
+    env.run(
+        &cfg,
+        json!({"companies": ["ACME"], "jobId": "nightly", "dryRun": true}),
+    )
+    .unwrap();
+}

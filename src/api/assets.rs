@@ -213,19 +213,30 @@ pub fn resolve_attribute(attrs: &[TypeAttribute], wanted: &str, path: &str) -> R
     ))
 }
 
+/// Whether an answer shows the new value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Written {
+    /// The answer is the object, holding the new value.
+    Shown,
+    /// The answer does not list the object's attributes: read it back to know.
+    Unknown,
+}
+
 /// `PUT /object/{id}` changing one attribute; only the listed attributes change (§3.5). It carries
-/// the object's `objectTypeId` as public clients and Atlassian's object template do (§14).
+/// the object's `objectTypeId` as public clients and Atlassian's object template do (§14). A write is
+/// done only when the answer (the updated object) shows the new value.
 pub fn update_attribute(
     urls: &Urls,
     object: &ObjectId,
     object_type: Option<&ObjectTypeId>,
     attr: &AttributeId,
     value: &str,
-) -> Op<()> {
+) -> Op<Written> {
     let mut body = json!({"attributes": [{"objectTypeAttributeId": attr, "objectAttributeValues": [{"value": value}]}]});
     if let Some(t) = object_type {
         body["objectTypeId"] = json!(t);
     }
+    let (attr, value) = (attr.clone(), value.to_string());
     Op::safe(
         "assets.updateObject",
         HttpRequest::json(
@@ -234,8 +245,40 @@ pub fn update_attribute(
             format!("{}/object/{}", urls.assets, pct(object.as_str())),
             &body,
         ),
-        |r| r.json::<serde_json::Value>().map(|_| ()),
+        move |r| {
+            let o: AssetObject = r.json()?;
+            if o.attributes.is_empty() {
+                return Ok(Written::Unknown);
+            }
+            shows(&o, &attr, &value).map_err(|m| r.unreadable(m))?;
+            Ok(Written::Shown)
+        },
     )
+}
+
+pub const GET_OBJECT: &str = "assets.getObject";
+
+/// `GET /object/{id}` (§3.5): the object as Assets holds it now.
+pub fn object(urls: &Urls, object: &ObjectId) -> Op<AssetObject> {
+    Op::safe(
+        GET_OBJECT,
+        HttpRequest::get(
+            Surface::Assets,
+            format!("{}/object/{}", urls.assets, pct(object.as_str())),
+        ),
+        |r| r.json(),
+    )
+}
+
+/// `Ok` when `o` holds `value` in `attr`, else what it holds instead.
+pub fn shows(o: &AssetObject, attr: &AttributeId, value: &str) -> std::result::Result<(), String> {
+    match o.value(attr) {
+        Some(v) if v == value => Ok(()),
+        other => Err(format!(
+            "Assets does not show the new value in attribute {attr} (it holds {:?})",
+            other.as_deref().map(crate::redact::short)
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -352,14 +395,26 @@ mod tests {
 
     #[test]
     fn update_sends_only_the_attribute() {
-        let r = update_attribute(
+        let op = update_attribute(
             &urls(),
             &ObjectId::new("88"),
             Some(&ObjectTypeId::new("4")),
             &AttributeId::new("91"),
             "712020:x",
-        )
-        .request;
+        );
+        let shown = r#"{"id":"88","attributes":[{"objectTypeAttributeId":"91","objectAttributeValues":[{"value":"712020:x"}]}]}"#;
+        assert_eq!(answer(&op, 200, shown).unwrap(), Written::Shown);
+        assert_eq!(
+            answer(&op, 200, r#"{"id":"88"}"#).unwrap(),
+            Written::Unknown
+        );
+        let old = r#"{"id":"88","attributes":[{"objectTypeAttributeId":"91","objectAttributeValues":[{"value":"qm:1"}]}]}"#;
+        assert!(
+            answer(&op, 200, old).is_err(),
+            "a 200 that still shows the old value"
+        );
+        assert!(answer(&op, 200, r#"{"errorMessages":["no"]}"#).is_err());
+        let r = op.request;
         assert_eq!(r.url, "https://api/ws/v1/object/88");
         assert_eq!(
             r.body.as_deref(),

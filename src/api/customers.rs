@@ -47,7 +47,9 @@ pub fn migrate(urls: &Urls, id: &PortalCustomerId) -> Op<Migrated> {
                         .and_then(|a| a.as_str())
                         .map(str::to_string)
                 })
-                .filter(|s| !s.is_empty())
+                // An id the answer names is believed only in the documented shape (§6); else
+                // the new account is looked for by email.
+                .filter(|s| crate::ids::is_account_id(s))
                 .map(AccountId::new);
             Ok(Migrated::Done(id))
         }
@@ -178,6 +180,16 @@ mod tests {
         );
         assert_eq!(answer(&op, 200, "").unwrap(), Migrated::Done(None));
         assert_eq!(answer(&op, 204, "{}").unwrap(), Migrated::Done(None));
+        for hostile in ["../../rest/api/3/x?y#z", "\t=HYPERLINK(\"x\")"] {
+            let body = serde_json::json!({"aaUser": {"accountId": hostile}}).to_string();
+            assert_eq!(
+                answer(&op, 200, &body).unwrap(),
+                Migrated::Done(None),
+                "{hostile}"
+            );
+        }
+        let long = serde_json::json!({"aaUser": {"accountId": "a".repeat(200_000)}}).to_string();
+        assert_eq!(answer(&op, 200, &long).unwrap(), Migrated::Done(None));
     }
 
     #[test]

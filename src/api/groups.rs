@@ -30,7 +30,14 @@ pub fn add_user(site: &str, group: &GroupId, account: &AccountId) -> Op<Added> {
             &json!({ "accountId": account }),
         ),
         |r| match r.status() {
-            200..=299 => Ok(Added::Added),
+            // The documented answer is the Group; anything else proves nothing (§4.5).
+            200..=299 => {
+                let g: serde_json::Value = r.json()?;
+                if g.get("name").or(g.get("groupId")).is_none() {
+                    return Err(r.unreadable("the answer is not the group"));
+                }
+                Ok(Added::Added)
+            }
             400 if r
                 .message()
                 .to_ascii_lowercase()
@@ -146,7 +153,12 @@ mod tests {
             r#"{"errorMessages":["Cannot add user. User is already a member of '{1}'"],"errors":{}}"#,
         );
         assert_eq!(r.unwrap(), Added::AlreadyMember);
-        assert_eq!(answer(&add(), 201, "{}").unwrap(), Added::Added);
+        assert_eq!(
+            answer(&add(), 201, r#"{"name":"g","groupId":"g 1"}"#).unwrap(),
+            Added::Added
+        );
+        assert!(answer(&add(), 201, "{}").is_err(), "not the group");
+        assert!(answer(&add(), 200, "garbage").is_err());
     }
 
     #[test]

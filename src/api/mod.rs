@@ -142,11 +142,32 @@ impl Reply<'_> {
 
     /// Checks for 2xx and decodes the body. (serde_path_to_error would name the JSON path, but
     /// wrapping every response type in it costs a large share of the wasm; config errors keep it.)
+    /// A 2xx that carries Jira's error envelope is an error, not data.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        if !self.is_success() {
+        if !self.is_success() || self.envelope() {
             return Err(self.error());
         }
         serde_json::from_str(&self.resp.body).map_err(|e| self.unreadable(e))
+    }
+
+    /// Whether the body is an `ErrorCollection` (`errorMessages` or an `errors` object not empty).
+    fn envelope(&self) -> bool {
+        let b = &self.resp.body;
+        if !(b.contains("errorMessages") || b.contains("\"errors\"")) {
+            return false;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(b) else {
+            return false;
+        };
+        let messages = v
+            .get("errorMessages")
+            .and_then(|m| m.as_array())
+            .is_some_and(|a| !a.is_empty());
+        let errors = v
+            .get("errors")
+            .and_then(|e| e.as_object())
+            .is_some_and(|o| !o.is_empty());
+        messages || errors
     }
 
     /// 2xx, whatever the body.
@@ -264,6 +285,13 @@ mod tests {
         );
         let e = testing::answer(&op, 403, r#"{"errorMessages":["no"]}"#).unwrap_err();
         assert_eq!(e.to_string(), "x (jira): HTTP 403: no");
+        let e =
+            testing::answer(&op, 200, r#"{"errorMessages":["AQL: bad"],"errors":{}}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x (jira): HTTP 200: AQL: bad",
+            "a 2xx with an error envelope"
+        );
     }
 
     #[test]

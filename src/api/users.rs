@@ -63,7 +63,15 @@ pub fn get(site: &str, id: &str) -> Op<Option<User>> {
             if r.status() == 404 {
                 return Ok(None);
             }
-            r.json().map(Some)
+            let u: User = r.json()?;
+            if u.account_type == AccountType::Atlassian && !crate::ids::is_account_id(&u.account_id)
+            {
+                return Err(r.unreadable(format!(
+                    "account id {:?} is not an account id",
+                    crate::redact::short(&u.account_id)
+                )));
+            }
+            Ok(Some(u))
         },
     )
 }
@@ -79,7 +87,17 @@ pub fn search(site: &str, query: &str) -> Op<Vec<User>> {
                 pct(query)
             ),
         ),
-        |r| r.json(),
+        // Accounts whose id is not an account id are dropped: they can prove nothing.
+        |r| {
+            let users: Vec<User> = r.json()?;
+            Ok(users
+                .into_iter()
+                .filter(|u| {
+                    u.account_type != AccountType::Atlassian
+                        || crate::ids::is_account_id(&u.account_id)
+                })
+                .collect())
+        },
     )
 }
 

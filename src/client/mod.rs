@@ -41,7 +41,10 @@ pub struct Client<'a> {
 enum Stop {
     Transport(TransportError),
     /// The service asked to wait until then, longer than this run may wait.
-    Wait { until_ms: u64, status: u16 },
+    Wait {
+        until_ms: u64,
+        status: u16,
+    },
 }
 
 /// What a poll step saw: the thing, or not yet (with the service's words for it).
@@ -229,7 +232,10 @@ impl<'a> Client<'a> {
                 self.clock.random(),
             );
             // A hint (or back-off) past the budget ends the call as retryable, never a sleep past it.
-            let hint = result.as_ref().ok().and_then(|r| retry_after_ms(r, now).map(|h| (r.status, h)));
+            let hint = result
+                .as_ref()
+                .ok()
+                .and_then(|r| retry_after_ms(r, now).map(|h| (r.status, h)));
             match (verdict, hint) {
                 (Verdict::Retry { wait_ms, .. }, _) | (Verdict::GiveUp, Some((_, wait_ms)))
                     if wait_ms > self.budget(now, waited) =>

@@ -8,7 +8,7 @@ use crate::http::{HttpResponse, RetryClass, Surface, TransportError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Total attempts including the first.
     pub max_attempts: u32,

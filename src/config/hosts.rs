@@ -30,7 +30,9 @@ impl Role {
             Role::Site => host.strip_suffix(".atlassian.net").is_some_and(|label| {
                 !label.is_empty()
                     && !label.starts_with('-')
-                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             }),
             Role::Admin => host == "admin.atlassian.com",
             Role::Api => host == "api.atlassian.com",
@@ -51,7 +53,9 @@ pub fn allowed(hosts: &[String]) -> Result<Vec<String>> {
                 }
                 _ => Err(Error::config(
                     path,
-                    format!("{h:?} is not a host name (give the name only, e.g. \"jira.example.com\")"),
+                    format!(
+                        "{h:?} is not a host name (give the name only, e.g. \"jira.example.com\")"
+                    ),
                 )),
             }
         })
@@ -118,7 +122,6 @@ impl Settings {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +161,13 @@ mod tests {
             e.to_string(),
             "config $.siteUrl: must be an absolute http(s) URL (did you mean \"https://mysite.atlassian.net\"?)"
         );
-        let e = origin("$.siteUrl", "https://acme.atlassian.net.evil.example", Role::Site, &[]).unwrap_err();
+        let e = origin(
+            "$.siteUrl",
+            "https://acme.atlassian.net.evil.example",
+            Role::Site,
+            &[],
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "config $.siteUrl: acme.atlassian.net.evil.example is not an Atlassian host: it must be https://<site>.atlassian.net (or a host listed in allowedHosts)"

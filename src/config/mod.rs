@@ -168,7 +168,6 @@ impl Config {
     pub fn from_value(v: serde_json::Value) -> Result<Settings> {
         Self::from_json(&v.to_string())
     }
-
 }
 
 #[cfg(test)]

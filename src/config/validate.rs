@@ -1,7 +1,10 @@
 //! Validation of a parsed config: every error names the JSON path of the offending value.
 
 use super::hosts::{self, Role};
-use super::{Config, Settings, SpaceMode, DEFAULT_ADMIN_URL, DEFAULT_API_URL, MAX_BULK_BATCH, MAX_CONCURRENCY};
+use super::{
+    Config, Settings, SpaceMode, DEFAULT_ADMIN_URL, DEFAULT_API_URL, MAX_BULK_BATCH,
+    MAX_CONCURRENCY,
+};
 use crate::error::{Error, Result};
 
 impl Config {
@@ -70,14 +73,63 @@ impl Config {
                 format!("must be between 1 and {MAX_BULK_BATCH}"),
             ));
         }
-        for key in self.limits.keys() {
+        for (key, l) in &self.limits {
             if !["jira", "assets", "admin", "confluence"].contains(&key.as_str()) {
                 return Err(Error::config(
                     format!("$.limits.{key}"),
                     "unknown surface (expected jira, assets, admin or confluence)",
                 ));
             }
+            let path = |f: &str| format!("$.limits.{key}.{f}");
+            range(&path("max"), l.max.into(), 1, MAX_CONCURRENCY.into())?;
+            range(&path("min"), l.min.into(), 1, l.max.into())?;
+            range(&path("quietMs"), l.quiet_ms, 0, HOUR_MS)?;
+            range(
+                &path("decreaseCooldownMs"),
+                l.decrease_cooldown_ms,
+                0,
+                HOUR_MS,
+            )?;
         }
+        let r = &self.retry;
+        range("$.retry.maxAttempts", r.max_attempts.into(), 1, 20)?;
+        range(
+            "$.retry.maxRateLimitedAttempts",
+            r.max_rate_limited_attempts.into(),
+            r.max_attempts.into(),
+            100,
+        )?;
+        range("$.retry.baseDelayMs", r.base_delay_ms, 1, 15 * MINUTE_MS)?;
+        range(
+            "$.retry.rateLimitDelayMs",
+            r.rate_limit_delay_ms,
+            1,
+            15 * MINUTE_MS,
+        )?;
+        range(
+            "$.retry.maxDelayMs",
+            r.max_delay_ms,
+            r.base_delay_ms.max(r.rate_limit_delay_ms),
+            15 * MINUTE_MS,
+        )?;
+        range(
+            "$.retry.maxTotalWaitMs",
+            r.max_total_wait_ms,
+            r.max_delay_ms,
+            HOUR_MS,
+        )?;
+        range(
+            "$.retry.assetsFloorMs",
+            r.assets_floor_ms,
+            0,
+            15 * MINUTE_MS,
+        )?;
+        range(
+            "$.migrate.pollTimeoutMs",
+            self.migrate.poll_timeout_ms,
+            0,
+            HOUR_MS,
+        )?;
         let mut space_permissions = Vec::new();
         if let Some(c) = &self.confluence {
             if c.mode == SpaceMode::Graphql && !c.permissions.is_empty() {
@@ -101,6 +153,19 @@ impl Config {
     }
 }
 
+const MINUTE_MS: u64 = 60_000;
+const HOUR_MS: u64 = 60 * MINUTE_MS;
+
+/// `v` within `lo..=hi`, else an error naming the path and the range.
+fn range(path: &str, v: u64, lo: u64, hi: u64) -> Result<()> {
+    if (lo..=hi).contains(&v) {
+        return Ok(());
+    }
+    Err(Error::config(
+        path,
+        format!("must be between {lo} and {hi}, not {v}"),
+    ))
+}
 
 fn nonempty(path: &str, v: &str) -> Result<()> {
     if v.trim().is_empty() {

@@ -59,6 +59,15 @@ pub async fn run(
         read_only: request.dry_run,
         redactor: Some(host.redactor),
     };
+    // A job id names one request: a caller that reuses another job's id must not take it over
+    // (its record, its comment).
+    if let Some(j) = records.job(&job_id).await? {
+        if !request.same_job_as(&j.request) {
+            return Err(crate::error::Error::request(format!(
+                "job id {job_id} belongs to another request; give a new id (or none: one is derived from the request)"
+            )));
+        }
+    }
     let now = host.clock.now_ms();
     let owner = lease::owner(&job_id, now, host.clock.random());
     let lease_until = if request.dry_run {

@@ -131,9 +131,9 @@ impl MigrationRequest {
         }
     }
 
-    /// A stable id for the job: the same request gives the same job, so a re-run or a resumed run
-    /// never repeats the job's comment.
-    pub fn derive_job_id(&self) -> crate::ids::JobId {
+    /// What the request selects and reports, without its run options (dry run, deadline,
+    /// concurrency, job id): two requests with the same canonical text are the same job.
+    pub fn canonical(&self) -> String {
         let mut canon = self.clone();
         canon.dry_run = false;
         canon.deadline_ms = None;
@@ -141,7 +141,18 @@ impl MigrationRequest {
         canon.job_id = None;
         canon.companies.sort();
         canon.customers.sort();
-        let text = serde_json::to_string(&canon).unwrap_or_default();
+        serde_json::to_string(&canon).unwrap_or_default()
+    }
+
+    /// Whether a job record's stored request is this request (a job id belongs to its request).
+    pub fn same_job_as(&self, stored: &serde_json::Value) -> bool {
+        Self::from_value(stored.clone()).is_ok_and(|r| r.canonical() == self.canonical())
+    }
+
+    /// A stable id for the job: the same request gives the same job, so a re-run or a resumed run
+    /// never repeats the job's comment.
+    pub fn derive_job_id(&self) -> crate::ids::JobId {
+        let text = self.canonical();
         let mut h: u64 = 0xcbf29ce484222325;
         for b in text.bytes() {
             h ^= b as u64;

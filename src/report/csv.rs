@@ -26,10 +26,10 @@ impl Report {
     }
 }
 
-/// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
-/// spreadsheet does not run it as a formula.
+/// Quotes a CSV field when needed; a leading `=`, `+`, `-`, `@`, tab or carriage return is prefixed
+/// with `'` so a spreadsheet does not run it as a formula (OWASP "CSV injection").
 fn field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
     } else {
         v.to_string()
@@ -45,6 +45,7 @@ fn field(v: &str) -> String {
 mod tests {
     use super::super::tests::row;
     use super::super::*;
+    use super::field;
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
@@ -54,6 +55,8 @@ mod tests {
         };
         let csv = r.to_csv();
         let line = csv.lines().nth(1).unwrap();
+        assert_eq!(field("\t=1+2"), "'\t=1+2");
+        assert_eq!(field("\r=1"), "\"'\r=1\"");
         assert_eq!(
             line,
             "qm:1,712020:a,a@b.example,ACME,88,failed,groups,\"'=HYPERLINK(\"\"x\"\"), bad\""

@@ -4,10 +4,10 @@
 use super::gloo::GlooTransport;
 use super::interop::{describe, get, method, plain_error, to_js_direct};
 use crate::config::Settings;
-use crate::redact::Redactor;
 use crate::host::{Clock, Host, Progress, ProgressEvent};
 use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::journal::{Claim, Journal, MemoryJournal};
+use crate::redact::Redactor;
 use futures::future::LocalBoxFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -24,10 +24,14 @@ pub struct Adapters {
 /// The host's `secrets` (strings to keep out of everything the core returns or writes), plus the
 /// token and Basic credential of `credentials` when the core sends with gloo-net.
 fn redactor(host: &JsValue) -> Redactor {
-    let mut secrets: Vec<String> = super::interop::decode_js::<Vec<String>>(&get(host, "secrets"), "secrets")
-        .unwrap_or_default();
+    let mut secrets: Vec<String> =
+        super::interop::decode_js::<Vec<String>>(&get(host, "secrets"), "secrets")
+            .unwrap_or_default();
     let creds = get(host, "credentials");
-    if let (Some(e), Some(t)) = (get(&creds, "email").as_string(), get(&creds, "apiToken").as_string()) {
+    if let (Some(e), Some(t)) = (
+        get(&creds, "email").as_string(),
+        get(&creds, "apiToken").as_string(),
+    ) {
         secrets.push(super::gloo::basic_credential(&e, &t));
         secrets.push(t);
     }

@@ -14,8 +14,9 @@ pub fn json_text(v: &JsValue, what: &str) -> Result<String, JsValue> {
         return Ok("{}".into());
     }
     js_sys::JSON::stringify(v)
-        .map(String::from)
-        .map_err(|_| plain_error("REQUEST", &format!("{what}: not JSON-shaped"), None))
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| plain_error("REQUEST", &format!("{what}: not JSON-shaped"), None))
 }
 
 /// A small JS value (options) as a JSON value.
@@ -26,8 +27,12 @@ pub fn from_js(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
 
 /// Decodes a JS value into `T` through JSON.
 pub fn decode_js<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, String> {
-    let text = js_sys::JSON::stringify(v).map_err(|_| format!("{what}: not JSON-shaped"))?;
-    serde_json::from_str(&String::from(text)).map_err(|e| format!("{what}: {e}"))
+    // `JSON.stringify(undefined)` is `undefined`, not a string: never convert it blindly.
+    let text = js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| format!("{what}: not JSON-shaped"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{what}: {e}"))
 }
 
 /// A small value built straight into JS objects (no JSON text round trip) for the per-request hot

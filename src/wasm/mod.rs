@@ -55,13 +55,16 @@ pub async fn migrate(
         /// Another run holds the job: nothing was done (`{owner, expiresMs}`).
         busy: &'a Option<crate::journal::Lease>,
     }
-    to_js_redacted(&Result {
-        job_id: &outcome.report.job_id,
-        summary: outcome.report.summary(),
-        report: &outcome.report,
-        continuation: &outcome.continuation,
-        busy: &outcome.busy,
-    }, &adapters.redactor)
+    to_js_redacted(
+        &Result {
+            job_id: &outcome.report.job_id,
+            summary: outcome.report.summary(),
+            report: &outcome.report,
+            continuation: &outcome.continuation,
+            busy: &outcome.busy,
+        },
+        &adapters.redactor,
+    )
 }
 
 /// Validates a config object; returns the normalised URLs and the origins that may receive the
@@ -101,7 +104,10 @@ pub async fn doctor(config: JsValue, host: JsValue, options: JsValue) -> Result<
     let checks =
         crate::doctor::doctor(&settings, &adapters.host(&memory), company.as_deref()).await;
     let ok = checks.iter().all(|c| c.ok);
-    to_js_redacted(&serde_json::json!({ "ok": ok, "checks": checks }), &adapters.redactor)
+    to_js_redacted(
+        &serde_json::json!({ "ok": ok, "checks": checks }),
+        &adapters.redactor,
+    )
 }
 
 /// The job id `migrate` would use for `request` (its own `jobId`, or one derived from its content).

@@ -23,7 +23,9 @@ pub(crate) async fn once(
 ) -> Result<Result<Option<String>, Error>> {
     let marker = format!("[portal-migrate {}]", ctx.job_id);
     let site = &ctx.urls.site;
-    match job.comment.as_ref().map(|c| c.state) {
+    // A comment record speaks for its own issue only.
+    let mine = job.comment.as_ref().filter(|c| &c.issue == issue);
+    match mine.map(|c| c.state) {
         Some(CommentState::Posted) => {
             return Ok(Ok(job.comment.as_ref().and_then(|c| c.id.clone())))
         }
