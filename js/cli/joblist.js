@@ -88,14 +88,22 @@ export function jobLine(job, keep) {
     + `  resume: ${resumeCommand(job.jobId, keep)}  discard: ${discardCommand(job.jobId, keep)}\n`;
 }
 
-/** The heading and lines for unfinished jobs this command leaves alone; "" when there are none. */
-export function otherJobsText(jobs, keep, { how }) {
+/**
+ * The heading and lines for unfinished jobs this command leaves alone; "" when there are none.
+ * `how`: what would run them too, e.g. "--resume-others" and " first", or a resume --all command.
+ */
+export function otherJobsText(jobs, keep, { how, when = "" }) {
   if (!jobs.length) return "";
   const n = jobs.length;
   const head = n === 1
-    ? `1 other unfinished job in this journal is not part of this run (${how} finishes it first):\n`
-    : `${n} other unfinished jobs in this journal are not part of this run (${how} finishes them first):\n`;
+    ? `1 other unfinished job in this journal is not part of this run (${how} finishes it${when}):\n`
+    : `${n} other unfinished jobs in this journal are not part of this run (${how} finishes them${when}):\n`;
   return head + jobs.map((j) => jobLine(j, keep)).join("");
+}
+
+/** `portal-migrate resume --all ...`. */
+export function resumeAllCommand(keep = {}) {
+  return command(["resume", "--all", ...locateArgs(keep)]);
 }
 
 /** A job summary for --json: the core's summary plus the start time and the commands that apply. */

@@ -139,6 +139,11 @@ test("after an interrupted ACME run, run --company GLOBEX migrates only GLOBEX a
   assert.equal(rows.length, 5);
   assert.deepEqual(await jobsJson(), [acmeJob], "the ACME job is as it was");
 
+  // A dry run lists it too (read-only), and finishes nothing.
+  const dry = await cli(["run", "--config", CONFIG, "--company", "INITECH", "--dry-run", "--quiet"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(dry.stderr, "1 other unfinished job in this journal is not part of this run (a run with --resume-others finishes it first):\n" + otherLine(acmeJob));
+
   // --json: the list goes into the document.
   const j = await cli(["run", "--config", CONFIG, "--company", "INITECH", "--quiet", "--json"]);
   assert.equal(j.code, 0, j.stderr);
@@ -272,7 +277,7 @@ test("resume ID finishes exactly that job; resume without an ID lists several an
   const initech = await qmsOf("INITECH");
   r = await cli(["resume", initechJob.jobId, "--config", CONFIG, "--quiet"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stderr, `1 other unfinished job in this journal is not part of this run (portal-migrate resume --all finishes it first):\n${otherLine(globexJob)}resuming job ${initechJob.jobId}\n`);
+  assert.equal(r.stderr, `1 other unfinished job in this journal is not part of this run (portal-migrate resume --all --config ${CONFIG} finishes it too):\n${otherLine(globexJob)}resuming job ${initechJob.jobId}\n`);
   assert.equal(r.stdout, `summary: migrated=${initech.length} already_migrated=0 failed=0 skipped=0\n`);
   assert.deepEqual((await migratedQms()).sort(), [...initech].sort(), "only INITECH's customers");
   assert.deepEqual((await jobsJson()).map((j) => j.jobId), [globexJob.jobId]);

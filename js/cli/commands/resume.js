@@ -7,7 +7,7 @@ import { UsageError, EXIT } from "../errors.js";
 import { realHost } from "../host.js";
 import { openJournal } from "../journal.js";
 import { runJob, unfinishedJobs, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument, stoppedShort } from "../job.js";
-import { locateJournal, journalExists, requireJob, otherJobsText, jobLine, jobJson, resumeCommand } from "../joblist.js";
+import { locateJournal, journalExists, requireJob, otherJobsText, jobLine, jobJson, resumeCommand, resumeAllCommand } from "../joblist.js";
 import { createOutput } from "../output.js";
 import { createProgress } from "../progress.js";
 import { OUTPUT_OPTIONS, progressMode, deadline } from "../options.js";
@@ -90,7 +90,7 @@ export async function resume(argv, { stdout = process.stdout, stderr = process.s
       const urls = checkConfig(config);
       const credentials = secretsFromEnv();
       const chosen = new Set(jobs.map((j) => j.jobId));
-      out.note(otherJobsText(unfinished.filter((j) => !chosen.has(j.jobId)), locate, { how: "portal-migrate resume --all" }));
+      out.note(otherJobsText(unfinished.filter((j) => !chosen.has(j.jobId)), locate, { how: resumeAllCommand(locate), when: " too" }));
       let current = jobs[0].jobId;
       stopWatching = onInterrupt(journalPath, out, "resume", () => resumeCommand(current, keep));
       const host = realHost({ urls, credentials, journal });

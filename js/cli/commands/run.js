@@ -82,7 +82,8 @@ export async function run(argv, { stdout = process.stdout, stderr = process.stde
         if (stoppedShort(r)) break;
       }
     } else {
-      out.note(otherJobsText(others, locate, { how: "--resume-others" }));
+      // Listed, never run: a run does what it was asked. (A dry run cannot take --resume-others.)
+      out.note(otherJobsText(others, locate, { how: request.dryRun ? "a run with --resume-others" : "--resume-others", when: " first" }));
     }
     if (!stoppedShort(results.at(-1))) {
       current = mine;
