@@ -6,6 +6,7 @@ import { EXIT, UsageError } from "./errors.js";
 import { renderTable } from "./table.js";
 import { styleSummary } from "./color.js";
 import { flushed } from "./output.js";
+import { resumeCommand, isoTime } from "./joblist.js";
 
 /** Runs one request; prints the table (unless quiet) and the summary line to `out` (output.js). */
 export async function runJob(request, config, host, { progress, quiet = false, out }) {
@@ -14,6 +15,12 @@ export async function runJob(request, config, host, { progress, quiet = false, o
     result = await migrate(request, config, { ...host, progress: (e) => progress.event(e) });
   } finally {
     progress.end();
+  }
+  if (result.busy) {
+    // Another run holds the job's claim; nothing was done. The CLI's pid lock keeps other CLI
+    // processes out of a journal, so this takes a host sharing the journal some other way.
+    out.print(out.style.yellow(busyLine(result)));
+    return result;
   }
   if (!quiet) out.print(renderTable(result.report));
   out.print(styleSummary(out.style, result.summary, result.report.totals) + "\n");
@@ -48,30 +55,41 @@ function write(file, text) {
   }
 }
 
-/** 3 when any job is unfinished, else 1 when any customer failed, else 0. */
+export function busyLine(result) {
+  return `job ${result.jobId} is running in another process until ${isoTime(result.busy.expiresMs)}\n`;
+}
+
+/** Whether the job is not done: left for later (a deadline), or run by another process right now. */
+export function stoppedShort(result) {
+  return Boolean(result?.continuation || result?.busy);
+}
+
+/** 3 when any job is unfinished (or busy elsewhere), else 1 when any customer failed, else 0. */
 export function exitCode(results) {
-  if (results.some((r) => r.continuation)) return EXIT.unfinished;
+  if (results.some(stoppedShort)) return EXIT.unfinished;
   if (results.some((r) => r.report.totals.failed > 0)) return EXIT.failed;
   return EXIT.ok;
 }
 
-export function resumeCommand(journalPath) {
-  return `portal-migrate resume --journal ${shellWord(journalPath)}`;
-}
-
-export function unfinishedLine(result, journalPath) {
+/** "unfinished: N customers left; run: portal-migrate resume ID ..." (`keep`: see resumeCommand). */
+export function unfinishedLine(result, keep) {
   const left = result.report.totals.unfinished;
-  return `unfinished: ${left} customer${left === 1 ? "" : "s"} left; run: ${resumeCommand(journalPath)}\n`;
+  return `unfinished: ${left} customer${left === 1 ? "" : "s"} left; run: ${resumeCommand(result.jobId, keep)}\n`;
 }
 
-/** One job in a --json document (run, resume; the same shape suits a job listing). */
-export function jobEntry(result, journalPath) {
+/**
+ * One job in a --json document of run and resume. `keep`: the options its resume command repeats
+ * (resumeCommand), or a function of the job id giving them.
+ */
+export function jobEntry(result, keep) {
+  if (typeof keep === "function") keep = keep(result.jobId);
   return {
     jobId: result.jobId,
     summary: result.summary,
     totals: result.report.totals,
-    finished: !result.continuation,
-    resume: result.continuation ? resumeCommand(journalPath) : null,
+    finished: !stoppedShort(result),
+    resume: stoppedShort(result) ? resumeCommand(result.jobId, keep) : null,
+    busy: result.busy ?? null,
   };
 }
 
@@ -80,24 +98,28 @@ export function jobEntry(result, journalPath) {
  * stopped unfinished) at the top, every job run in `jobs`, the report files written, the exit code,
  * and the last job's full report.
  */
-export function jobsDocument(command, results, { journalPath, reports = {}, exitCode: code }) {
+export function jobsDocument(command, results, { journalPath, keep, reports = {}, exitCode: code, otherJobs = [] }) {
   const last = results.at(-1);
-  const top = last ? jobEntry(last, journalPath) : { jobId: null, summary: null, totals: null, finished: true, resume: null };
-  return { command, ...top, journal: journalPath, reports, exitCode: code, jobs: results.map((r) => jobEntry(r, journalPath)), report: last?.report ?? null };
+  const top = last ? jobEntry(last, keep) : { jobId: null, summary: null, totals: null, finished: true, resume: null, busy: null };
+  return {
+    command, ...top, journal: journalPath, reports, exitCode: code,
+    jobs: results.map((r) => jobEntry(r, keep)), otherJobs, report: last?.report ?? null,
+  };
 }
 
 /**
  * Ctrl-C (SIGINT) or SIGTERM: the journal is durable after every put, so stopping anywhere is safe.
- * Says how to resume, lets stdout/stderr drain (bounded), then exits 130. Returns a function that
- * removes the handlers (once the job is over, a signal needs no advice). A second Ctrl-C while
- * draining kills the process at once (the handlers are `once`).
+ * Says how to resume (`resume()`: the command for the job running at that moment), lets
+ * stdout/stderr drain (bounded), then exits 130. Returns a function that removes the handlers (once
+ * the job is over, a signal needs no advice). A second Ctrl-C while draining kills the process at
+ * once (the handlers are `once`).
  */
-export function onInterrupt(journalPath, out, command) {
+export function onInterrupt(journalPath, out, command, resume) {
   const stop = async (signal) => {
     process.exitCode = EXIT.interrupted;
-    const resume = resumeCommand(journalPath);
-    out.note(`\nportal-migrate: interrupted (${signal}); nothing is lost: run: ${resume}\n`);
-    out.document({ command, interrupted: signal, journal: journalPath, resume, exitCode: EXIT.interrupted });
+    const cmd = resume();
+    out.note(`\nportal-migrate: interrupted (${signal}); nothing is lost: run: ${cmd}\n`);
+    out.document({ command, interrupted: signal, journal: journalPath, resume: cmd, exitCode: EXIT.interrupted });
     await flushed([out.stdout, out.stderr]);
     process.exit(EXIT.interrupted);
   };
@@ -107,9 +129,4 @@ export function onInterrupt(journalPath, out, command) {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
   };
-}
-
-/** A path as one shell word (quoted only when it needs to be). */
-function shellWord(s) {
-  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${String(s).replaceAll("'", `'\\''`)}'`;
 }

@@ -8,7 +8,7 @@
 import { version } from "../core/node.js";
 import { UsageError, EXIT, USAGE_CODES } from "./errors.js";
 import * as commands from "./commands/index.js";
-import { overview, commandHelp } from "./usage.js";
+import { overview, commandHelp, specFor } from "./usage.js";
 import { ignoreClosedReaders } from "./output.js";
 
 const HELP = new Set(["--help", "-h"]);
@@ -31,7 +31,7 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr } =
     }
     const { spec, main: run } = await commands.loadCommand(command);
     if (rest.some((a) => HELP.has(a))) {
-      stdout.write(commandHelp(spec));
+      stdout.write(commandHelp(specFor(spec, rest)));
       return EXIT.ok;
     }
     // Decided before parsing, so that even a usage error answers a script in JSON.

@@ -2,7 +2,11 @@
 // also what parseArgs accepts), so an option and its help line cannot drift apart.
 //
 //   spec = { name, summary, usage, about?, options: { name: { type, arg?, help, group? } },
-//            groups?: { group: heading }, exits?: [[code, meaning]], examples?: [line] }
+//            groups?: { group: heading }, exits?: [[code, meaning]], examples?: [line],
+//            commands?: [[synopsis, summary]], subcommands?: { word: spec } }
+//
+// A command with subcommands (jobs show, jobs discard) lists them under "commands:"; each
+// subcommand's own spec (name "jobs show") drives its parsing and its help (specFor).
 
 const WIDTH = 100;
 const COLUMN = 27; // where option help starts
@@ -11,7 +15,7 @@ export const EXIT_CODES = [
   [0, "done, no customer failed"],
   [1, "a customer failed (the report says which step and why), a doctor check failed, or an error"],
   [2, "bad usage, config or secrets"],
-  [3, "unfinished: --max-duration ran out; run the printed resume command"],
+  [3, "unfinished: --max-duration ran out, or the job runs in another process; run the printed resume command"],
   [130, "interrupted (Ctrl-C); nothing is lost: run the printed resume command"],
 ];
 
@@ -39,7 +43,10 @@ export function overview(specs) {
     `  ${"--version".padEnd(width)}the version`,
     "",
     "output:",
-    wrap("Tables, checklists and summaries go to stdout; progress goes to stderr. With --json (run, resume, doctor) stdout is exactly one JSON document and the human text goes to stderr. Colour only on a terminal; never with NO_COLOR set or --no-color.", 2),
+    wrap("Tables, checklists and summaries go to stdout; progress goes to stderr. With --json (run, resume, jobs, doctor) stdout is exactly one JSON document and the human text goes to stderr. Colour only on a terminal; never with NO_COLOR set or --no-color.", 2),
+    "",
+    "jobs:",
+    wrap("Every run is a job, kept in the site's journal; the same request is the same job, so a re-run never migrates anyone twice. A run does only what it is asked: other unfinished jobs are listed with the commands that resume (portal-migrate resume ID) or discard (portal-migrate jobs discard ID) them, and finished first only with --resume-others. portal-migrate jobs lists them.", 2),
     "",
     "environment:",
     ...ENVIRONMENT.map(([k, v]) => row(k, v, 2, 29)),
@@ -61,6 +68,9 @@ export function commandHelp(spec) {
     if (!groups.has(g)) groups.set(g, []);
     groups.get(g).push(row(`--${name}${o.arg ? ` ${o.arg}` : ""}`, o.help ?? "", 2, COLUMN));
   }
+  if (spec.commands?.length) {
+    lines.push("commands:", ...spec.commands.map(([call, text]) => row(`portal-migrate ${call}`, text, 2, 36)), "");
+  }
   const order = ["required", ...Object.keys(spec.groups ?? {}), "options", "output"];
   for (const g of [...new Set([...order, ...groups.keys()])]) {
     if (!groups.has(g)) continue;
@@ -69,6 +79,12 @@ export function commandHelp(spec) {
   if (spec.examples?.length) lines.push("examples:", ...spec.examples.map((e) => `  ${e}`), "");
   lines.push("exit codes:", ...(spec.exits ?? EXIT_CODES).map(([c, m]) => row(String(c), m, 2, 7)));
   return lines.join("\n") + "\n";
+}
+
+/** The spec `argv` asks about: a subcommand's (`jobs show --help`), else the command's own. */
+export function specFor(spec, argv) {
+  const [word] = argv;
+  return word !== undefined && spec.subcommands && Object.hasOwn(spec.subcommands, word) ? spec.subcommands[word] : spec;
 }
 
 /** "  key   text" with text starting at `column` (on the next line when key is too long), wrapped. */

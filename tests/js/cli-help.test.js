@@ -55,6 +55,31 @@ test("<command> --help shows that command's usage and options only, generated fr
   assert.match(helps.run, /^ {2}130 +interrupted/m);
 });
 
+test("a subcommand's --help (jobs show, jobs discard) comes from its own spec; the command's help lists them", async () => {
+  let checked = 0;
+  for (const name of NAMES) {
+    const { spec } = await loadCommand(name);
+    for (const [word, sub] of Object.entries(spec.subcommands ?? {})) {
+      const r = cli(name, word, "--help");
+      assert.equal(r.code, 0, `${name} ${word}`);
+      assert.ok(r.stdout.startsWith(`usage: portal-migrate ${name} ${word} `), r.stdout.slice(0, 80));
+      assert.equal(cli("help", name, word).stdout, r.stdout, `help ${name} ${word} is the same text`);
+      for (const opt of Object.keys(sub.options)) assert.match(r.stdout, new RegExp(`^  --${opt}\\b`, "m"), `${name} ${word} --help lacks --${opt}`);
+      for (const [, opt] of r.stdout.matchAll(/^ {2}--([a-z-]+)/gm)) {
+        assert.ok(opt === "help" || Object.hasOwn(sub.options, opt), `${name} ${word} --help shows --${opt}, which it does not accept`);
+      }
+      assert.match(cli(name, "--help").stdout, new RegExp(`^  portal-migrate ${name} ${word} ID +\\S`, "m"), `${name} --help lists ${word}`);
+      checked++;
+    }
+  }
+  assert.equal(checked, 2, "jobs show and jobs discard");
+  const jobs = cli("jobs", "--help").stdout;
+  assert.match(jobs, /^ {2}--all +also the jobs that are done, failed or discarded$/m);
+  assert.doesNotMatch(cli("jobs", "show", "--help").stdout, /--all/);
+  assert.match(cli("run", "--help").stdout, /^ {2}--resume-others +first finish the journal's other unfinished jobs/m);
+  assert.match(cli("--help").stdout, /^jobs:\n {2}Every run is a job/m);
+});
+
 test("a mistyped command or option suggests the closest one (exit 2)", () => {
   let r = cli("rnu");
   assert.equal(r.code, 2);

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { startSimulator } from "../../js/sim/index.js";
 import { runCli, MAIN } from "./helpers/cli.js";
+import { jobId } from "../../js/core/node.js";
 
 const SUMMARY = /^summary: migrated=\d+ already_migrated=\d+ failed=\d+ skipped=\d+.*$/m;
 
@@ -63,9 +64,10 @@ test("run --json when unfinished: exit 3, the resume command in the document; re
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.exitCode, 3);
   assert.equal(doc.finished, false);
-  assert.equal(doc.resume, `portal-migrate resume --journal ${journalFile()}`);
+  assert.equal(doc.resume, `portal-migrate resume ${doc.jobId} --config ${config}`);
+  assert.deepEqual(doc.otherJobs, []);
   assert.equal(doc.totals.unfinished, migratedOf("INITECH"));
-  assert.match(r.stderr, /^unfinished: \d+ customers left; run: portal-migrate resume --journal /m);
+  assert.ok(r.stderr.includes(`\nunfinished: ${migratedOf("INITECH")} customers left; run: ${doc.resume}\n`), r.stderr);
 
   const resumed = await cli(["resume", "--journal", journalFile(), "--json"]);
   assert.equal(resumed.code, 0, resumed.stderr);
@@ -175,24 +177,31 @@ test("Ctrl-C: exit 130, the resume hint on stderr (and a JSON document with --js
   sim.reset({ latencyMs: 25 });
   const acme = migratedOf("ACME");
   let sent = false;
-  const r = await cli(["run", "--config", writeConfig(), "--company", "ACME", "--progress", "json", "--json", "--concurrency", "1"], {
+  const config = writeConfig();
+  const r = await cli(["run", "--config", config, "--company", "ACME", "--progress", "json", "--json", "--concurrency", "1", "--report", "r.json", "--report-csv", "r.csv"], {
     onStderr(child, stderr) {
       if (!sent && /"kind":"customer"/.test(stderr)) { sent = true; child.kill("SIGINT"); }
     },
   });
   assert.ok(sent, "no customer event seen");
   assert.equal(r.code, 130, r.stderr.slice(-1000));
-  const resume = `portal-migrate resume --journal ${journalFile()}`;
+  // The hint names the job and keeps the run's config and report options.
+  const resume = `portal-migrate resume ${jobId({ companies: ["ACME"] })} --config ${config} --report r.json --report-csv r.csv`;
   assert.ok(r.stderr.endsWith(`portal-migrate: interrupted (SIGINT); nothing is lost: run: ${resume}\n`), r.stderr.slice(-500));
   assert.deepEqual(JSON.parse(r.stdout), { command: "run", interrupted: "SIGINT", journal: journalFile(), resume, exitCode: 130 });
   assert.ok(sim.state().migrations.length < acme, "interrupted before the end");
   assert.equal(fs.existsSync(journalFile() + ".lock"), false, "the lock is released");
 
-  const resumed = await cli(["resume", "--journal", journalFile(), "--quiet"]);
+  // The printed command, as pasted (no word of it needs quoting here).
+  const resumed = await cli([...resume.split(" ").slice(1), "--quiet"]);
   assert.equal(resumed.code, 0, resumed.stderr);
   const qms = sim.state().migrations.map((m) => m.qmId);
   assert.equal(qms.length, acme);
   assert.equal(new Set(qms).size, acme, "nobody migrated twice");
+  const report = JSON.parse(fs.readFileSync(path.join(dir, "r.json"), "utf8"));
+  assert.equal(report.jobId, jobId({ companies: ["ACME"] }));
+  assert.equal(report.totals.unfinished, 0);
+  assert.equal(fs.readFileSync(path.join(dir, "r.csv"), "utf8").trimEnd().split("\n").length, 1 + report.customers.length);
 });
 
 // --- colour on a terminal ------------------------------------------------------------------------

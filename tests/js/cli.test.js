@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSimulator } from "../../js/sim/index.js";
+import { jobId } from "../../js/core/node.js";
 
 const MAIN = fileURLToPath(new URL("../../js/cli/main.js", import.meta.url));
 const SUMMARY = /^summary: migrated=(\d+) already_migrated=(\d+) failed=(\d+) skipped=(\d+)/m;
@@ -247,7 +248,8 @@ test("--max-duration 0 leaves the job unfinished (exit 3); resume --journal fini
   const r = await cli(["run", "--config", config, "--company", "GLOBEX", "--max-duration", "0", "--quiet"]);
   assert.equal(r.code, 3, r.stderr);
   const globex = portalCustomers(["GLOBEX"]);
-  assert.ok(r.stdout.includes(`unfinished: ${globex.length} customers left; run: portal-migrate resume --journal ${journalFile()}\n`), r.stdout);
+  const id = jobId({ companies: ["GLOBEX"] });
+  assert.ok(r.stdout.includes(`unfinished: ${globex.length} customers left; run: portal-migrate resume ${id} --config ${config}\n`), r.stdout);
   assert.equal(sim.state().migrations.length, 0);
 
   fs.rmSync(config);
@@ -261,13 +263,13 @@ test("--max-duration 0 leaves the job unfinished (exit 3); resume --journal fini
   assert.equal(nothing.stdout, "nothing to resume\n");
 });
 
-test("a run first finishes another unfinished job from the journal", async () => {
+test("run --resume-others first finishes another unfinished job from the journal", async () => {
   const config = writeConfig();
   const both = portalCustomers(["INITECH", "GLOBEX"]);
   assert.equal((await cli(["run", "--config", config, "--company", "INITECH", "--max-duration", "0", "--quiet"])).code, 3);
-  const r = await cli(["run", "--config", config, "--company", "GLOBEX", "--quiet"]);
+  const r = await cli(["run", "--config", config, "--company", "GLOBEX", "--quiet", "--resume-others"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /^resuming unfinished job job-[0-9a-f]+ first$/m);
+  assert.equal(r.stderr, `resuming unfinished job ${jobId({ companies: ["INITECH"] })} first\n`);
   assert.equal(r.stdout.match(/^summary:/gm).length, 2);
   assertMigrated(both);
   assert.equal(sim.state().migrations.length, both.length);
@@ -315,7 +317,7 @@ test("--help and --version", async () => {
   const h = await cli(["--help"]);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /^usage: portal-migrate <command>/);
-  for (const cmd of ["run", "resume", "sim", "demo", "doctor"]) assert.match(h.stdout, new RegExp(`^  ${cmd}\\b`, "m"));
+  for (const cmd of ["run", "resume", "jobs", "sim", "demo", "doctor"]) assert.match(h.stdout, new RegExp(`^  ${cmd}\\b`, "m"));
   const v = await cli(["--version"]);
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^portal-migrate \d+\.\d+\.\d+\n$/);

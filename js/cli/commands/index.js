@@ -6,6 +6,7 @@ import { closest } from "../suggest.js";
 const LOADERS = {
   run: () => import("./run.js"),
   resume: () => import("./resume.js"),
+  jobs: () => import("./jobs.js"),
   doctor: () => import("./doctor.js"),
   demo: () => import("./demo.js"),
   sim: () => import("./sim.js"),

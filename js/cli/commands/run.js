@@ -1,22 +1,24 @@
-// portal-migrate run: build the request from the arguments, finish any other unfinished job in the
-// journal first, run, print, write the reports.
+// portal-migrate run: build the request from the arguments, run exactly that, print, write the
+// reports. Other unfinished jobs in the journal are listed (with the commands that resume or discard
+// them), never run, unless --resume-others asks for the old behaviour: finish them first.
 import { parseArgs } from "../args.js";
 import { readConfigFile, checkConfig, secretsFromEnv } from "../config.js";
 import { readCustomersFile } from "../csv.js";
 import { UsageError, EXIT } from "../errors.js";
 import { realHost } from "../host.js";
 import { openJournal, defaultJournalPath } from "../journal.js";
-import { runJob, unfinishedJobs, sameJob, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument } from "../job.js";
+import { runJob, unfinishedJobs, sameJob, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument, stoppedShort } from "../job.js";
+import { otherJobsText, jobJson, resumeCommand } from "../joblist.js";
 import { createOutput } from "../output.js";
 import { createProgress } from "../progress.js";
 import { OUTPUT_OPTIONS, progressMode, deadline } from "../options.js";
-import { planJob } from "../../core/node.js";
+import { planJob, jobId } from "../../core/node.js";
 
 export const spec = {
   name: "run",
   summary: "migrate the selected customers",
   usage: "--config FILE [sources] [options]",
-  about: "Migrates the selected customers, then writes each new account id back to Assets, adds the groups and grants the company's Confluence space. Any other unfinished job in the journal is finished first; a re-run never migrates anyone twice.",
+  about: "Migrates the selected customers, then writes each new account id back to Assets, adds the groups and grants the company's Confluence space. A re-run never migrates anyone twice. Only what is asked runs: other unfinished jobs in the journal are listed on stderr, each with the commands that resume or discard it (portal-migrate jobs lists them too), unless --resume-others finishes them first.",
   groups: { sources: `sources (repeatable; without any, the config's "companies")` },
   options: {
     ...OUTPUT_OPTIONS,
@@ -29,11 +31,13 @@ export const spec = {
     "email-domain": { type: "string", arg: "D", group: "sources", help: "with --portal-customers: only this email domain" },
     "dry-run": { type: "bool", help: "report what would happen; writes nothing" },
     "job-id": { type: "string", arg: "ID", help: "name the job (default: derived from the request)" },
+    "resume-others": { type: "bool", help: "first finish the journal's other unfinished jobs, oldest first (default: only list them)" },
   },
-  exits: [[0, "done"], [1, "a customer failed"], [2, "bad usage, config or secrets"], [3, "unfinished (resume it)"], [130, "interrupted (resume it)"]],
+  exits: [[0, "done"], [1, "a customer failed, or an error"], [2, "bad usage, config or secrets"], [3, "unfinished (resume it), or running in another process"], [130, "interrupted (resume it)"]],
   examples: [
     "portal-migrate run --config portal-migrate.json --company ACME --dry-run --report plan.json",
     "portal-migrate run --config portal-migrate.json --customers-file list.csv --json > result.json",
+    "portal-migrate run --config portal-migrate.json --company GLOBEX --resume-others",
   ],
 };
 
@@ -47,40 +51,55 @@ export async function run(argv, { stdout = process.stdout, stderr = process.stde
   const credentials = secretsFromEnv();
   const out = createOutput({ json: opts.json, noColor: opts.noColor, stdout, stderr });
 
+  if (opts.resumeOthers && request.dryRun) throw new UsageError("--resume-others cannot be combined with --dry-run (a dry run finishes no job)");
   const journalPath = opts.journal ?? defaultJournalPath(urls.siteUrl);
+  // What a printed command repeats: how this run found its journal, and its report files.
+  const keep = { config: opts.config, journal: opts.journal, report: opts.report, reportCsv: opts.reportCsv };
+  const locate = { config: opts.config, journal: opts.journal };
   const journal = openJournal(journalPath, { readOnly: request.dryRun === true });
   const results = [];
   let reports = {};
   let code;
-  const stopWatching = onInterrupt(journalPath, out, "run");
+  let otherJobs = [];
+  const mine = jobId(request);
+  let current = mine; // the job running now, for the Ctrl-C hint
+  const resumeFor = (id) => (id === mine ? keep : locate);
+  const stopWatching = onInterrupt(journalPath, out, "run", () => resumeCommand(current, resumeFor(current)));
   try {
     const host = realHost({ urls, credentials, journal });
     const jobOut = { progress: createProgress(mode, stderr), quiet: opts.quiet, out };
     if (!request.dryRun) await rememberConfig(journal, config);
 
-    // A dry run only reads, so it finishes nobody's job.
-    const earlier = request.dryRun ? [] : (await unfinishedJobs(journal)).filter((j) => !sameJob(j, request));
-    for (const job of earlier) {
-      out.note(`resuming unfinished job ${job.jobId} first\n`);
-      const earlierRequest = { ...job.request };
-      if (request.deadlineMs !== undefined) earlierRequest.deadlineMs = request.deadlineMs;
-      const r = await runJob(earlierRequest, config, host, jobOut);
-      results.push(r);
-      if (r.continuation) break;
+    const others = (await unfinishedJobs(journal)).filter((j) => !sameJob(j, request));
+    if (opts.resumeOthers) {
+      for (const job of others) {
+        out.note(`resuming unfinished job ${job.jobId} first\n`);
+        current = job.jobId;
+        const earlierRequest = { ...job.request };
+        if (request.deadlineMs !== undefined) earlierRequest.deadlineMs = request.deadlineMs;
+        const r = await runJob(earlierRequest, config, host, jobOut);
+        results.push(r);
+        if (stoppedShort(r)) break;
+      }
+    } else {
+      // Listed, never run: a run does what it was asked. (A dry run cannot take --resume-others.)
+      out.note(otherJobsText(others, locate, { how: request.dryRun ? "a run with --resume-others" : "--resume-others", when: " first" }));
     }
-    if (!results.at(-1)?.continuation) {
+    if (!stoppedShort(results.at(-1))) {
+      current = mine;
       const result = await runJob(request, config, host, jobOut);
       results.push(result);
       reports = writeReports(result, opts);
     }
     const last = results.at(-1);
-    if (last.continuation) out.print(out.style.yellow(unfinishedLine(last, journal.path)));
+    if (last.continuation) out.print(out.style.yellow(unfinishedLine(last, resumeFor(last.jobId))));
     code = exitCode(results);
+    otherJobs = (await unfinishedJobs(journal)).filter((j) => j.jobId !== mine).map((j) => jobJson(j, locate));
   } finally {
     stopWatching();
     journal.close();
   }
-  out.document(jobsDocument("run", results, { journalPath, reports, exitCode: code }));
+  out.document(jobsDocument("run", results, { journalPath, keep: resumeFor, reports, exitCode: code, otherJobs }));
   return code;
 }
 
