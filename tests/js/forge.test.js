@@ -198,7 +198,7 @@ describe("onIssueUpdated (avi:jira:updated:issue)", () => {
     const out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
     assert.equal(out.status, "queued");
     assert.equal(platform.pushes.length, 1);
-    assert.deepEqual(platform.pushes[0].body.request, { issueKey: "SUP-1" });
+    assert.deepEqual(platform.pushes[0].body.request, { issueKey: "SUP-1", jobId: out.jobId });
     assert.ok(platform.pushes[0].delaySeconds >= 1);
     sim.simulator.faults.clear();
     await drain(h, platform);
@@ -243,7 +243,8 @@ describe("automationAction (action + automation:actionProvider)", () => {
     assert.equal(sim.state().migrations.length, 0, "nothing migrated inline");
     assert.equal(platform.pushes.length, 1);
     const msg = platform.pushes[0].body;
-    assert.deepEqual({ ...msg, request: undefined }, { v: 1, request: undefined, chunk: 1, attempts: 0, stalls: 0, unfinished: 5 });
+    assert.match(msg.chain, /^c[0-9a-z]+\.[0-9a-f]{12}$/, "the message names its chain");
+    assert.deepEqual({ ...msg, request: undefined }, { v: 1, chain: msg.chain, request: undefined, chunk: 1, attempts: 0, stalls: 0, unfinished: 5 });
     assert.deepEqual(msg.request.companies, ["GLOBEX"]);
     assert.equal(msg.request.jobId, out.jobId, "the queued continuation names the job");
     const chunks = await drain(h, platform);
@@ -556,18 +557,21 @@ describe("queueConsumer (@forge/events)", () => {
     assert.ok([...platform.store.keys()].some((k) => k.includes("customers")));
   });
 
-  test("a chunk delivered twice runs twice without a second migration", async () => {
+  test("a chunk delivered again after it completed is dropped: no second run, no second chain", async () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
     await h.automationAction({ companies: "INITECH" }, ctx());
     const msg = platform.pushes.shift();
-    await h.queueConsumer({ body: msg.body });
+    assert.equal((await h.queueConsumer({ body: msg.body })).status, "done");
     const before = sim.state().migrations.length;
     assert.equal(before, 4);
+    const total = (state) => Object.values(state.calls.bySurface).reduce((a, b) => a + b, 0);
+    const calls = total(sim.state());
     const again = await h.queueConsumer({ body: msg.body });
-    assert.equal(again.status, "done");
-    assert.match(again.summary, /migrated=0 already_migrated=4|already_migrated=4/);
+    assert.equal(again.status, "stale");
     assert.equal(sim.state().migrations.length, before);
+    assert.equal(total(sim.state()), calls, "not a single Atlassian call");
+    assert.equal(platform.pushes.length, 0, "nothing queued");
   });
 
   test("a chunk that cannot start a customer stalls out instead of looping forever", async () => {
