@@ -604,11 +604,16 @@ describe("queueConsumer (@forge/events)", () => {
     assert.equal((await h.queueConsumer({ body: null })).status, "rejected");
   });
 
-  test("when settings cannot be loaded the consumer asks the platform to retry", async () => {
+  test("when settings cannot be loaded the consumer asks the platform to retry, backing off by retryContext", async () => {
     const h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_CONFIG: "{" } }));
-    const out = await h.queueConsumer({ body: { v: 1, request: { companies: ["ACME"] }, chunk: 1 } });
+    const body = { v: 1, request: { companies: ["ACME"] }, chunk: 1 };
+    const out = await h.queueConsumer({ body });
     assert.equal(out.__retry, true);
-    assert.equal(out.retryAfter, 60);
+    assert.equal(out.retryAfter, core.retryDelay(1, {}));
+    // the third retry waits the core's delay for a fourth attempt
+    const later = await h.queueConsumer({ body, retryContext: { retryCount: 3, retryReason: "FUNCTION_RETRY_REQUEST", retryData: {} } });
+    assert.equal(later.retryAfter, core.retryDelay(4, {}));
+    assert.ok(later.retryAfter > out.retryAfter);
   });
 });
 
@@ -695,11 +700,12 @@ describe("manifest.yml and the Forge entry", () => {
       assert.equal(file, "forge");
       assert.equal(typeof entry[name], "function", `src/forge.js exports ${name}`);
     }
-    const used = ["trigger", "jira:workflowPostFunction", "action", "webtrigger", "consumer"].flatMap((m) => manifest.modules[m].map((x) => x.function));
+    const used = ["trigger", "jira:workflowPostFunction", "action", "webtrigger", "consumer", "scheduledTrigger"].flatMap((m) => manifest.modules[m].map((x) => x.function));
     used.push(...manifest.modules["jira:adminPage"].map((p) => p.resolver.function));
     for (const key of used) assert.ok(functions.has(key), `function ${key} is declared`);
     assert.deepEqual(manifest.modules.trigger[0].events, ["avi:jira:updated:issue"]);
     assert.equal(functions.get("queue-consumer").timeoutSeconds, 900);
+    assert.deepEqual(manifest.modules.scheduledTrigger.map((t) => [t.function, t.interval]), [["sweeper", "hour"]]);
     assert.ok(DEFAULT_LIMITS && (await import("../../js/forge/handlers.js")).DEFAULT_BUDGETS.chunk < 900_000);
     const { QUEUE_KEY } = await import("../../js/forge/platform.js");
     assert.equal(manifest.modules.consumer[0].queue, QUEUE_KEY);
