@@ -360,7 +360,9 @@ async function sweepJobs(ctx, { now: at, staleMs, maxJobs = SWEEP_MAX_JOBS } = {
           out.closed++;
           return;
         }
-        const due = rec.state === "pushing" ? t - (rec.pushingMs ?? 0) >= core.retryDelay(rec.pushAttempts || 1, L) * 1000 : t - rec.updatedMs >= stale;
+        // A failed push is tried again after the core's back-off (or staleMs, if shorter).
+        const backoff = Math.min(core.retryDelay(rec.pushAttempts || 1, L) * 1000, stale);
+        const due = rec.state === "pushing" ? t - (rec.pushingMs ?? 0) >= backoff : t - rec.updatedMs >= stale;
         if (!due) {
           out.waiting++;
           return;

@@ -104,7 +104,7 @@ describe("N identical deliveries at once", () => {
     const outs = await times(N, () => h.onIssueUpdated(issueEvent("SUP-1"), ctx()));
     const after = tally(sim.state());
     const d = since(before, after);
-    report("forge", "trigger event", { deliveries: N, migrateCalls: d.migrateCalls, comments: after.comments("SUP-1"), customers: 1 });
+    report("forge", "trigger event", { deliveries: N, customers: 1, migrations: d.migrations, migrateCalls: d.migrateCalls, comments: after.comments("SUP-1") });
     assert.equal(after.perCustomer.get(reporter), 1, "the reporter migrated once");
     assert.equal(d.migrateCalls, 1, "one migrate call");
     assert.equal(after.comments("SUP-1"), 1, "one comment");
@@ -124,7 +124,7 @@ describe("N identical deliveries at once", () => {
     const outs = await times(N, () => h.automationAction({ issueKey: "SUP-2" }, ctx()));
     const after = tally(sim.state());
     const d = since(before, after);
-    report("forge", "automation action", { deliveries: N, migrateCalls: d.migrateCalls, comments: after.comments("SUP-2"), customers: 1 });
+    report("forge", "automation action", { deliveries: N, customers: 1, migrations: d.migrations, migrateCalls: d.migrateCalls, comments: after.comments("SUP-2") });
     for (const o of outs) assert.equal(o.errors, undefined, JSON.stringify(o));
     assert.equal(after.perCustomer.get(reporter), 1);
     assert.equal(d.migrateCalls, 1);
@@ -142,7 +142,7 @@ describe("N identical deliveries at once", () => {
     assert.equal(platform.pushes.length, 1, "one message on the queue");
     await drain(h, platform);
     const t = tally(sim.state());
-    report("forge", "big-job start", { deliveries: N, migrateCalls: t.migrateCalls, comments: 0, customers: globex.length });
+    report("forge", "big-job start", { deliveries: N, customers: globex.length, migrations: t.migrations, migrateCalls: t.migrateCalls, comments: t.commentCalls });
     assert.deepEqual(onceEach(t, globex), []);
     assert.equal(record(platform, outs[0].jobId).state, "done");
   });
@@ -166,7 +166,7 @@ describe("N identical deliveries at once", () => {
       assert.ok(o.statuses.every((s) => ["continued", "done", "duplicate", "stale"].includes(s)), `chunk ${o.chunk}: ${o.statuses}`);
     }
     const t = tally(sim.state());
-    report("forge", "chunk deliveries", { deliveries: N * outcomes.length, migrateCalls: t.migrateCalls, comments: 0, customers: acme.length });
+    report("forge", `every chunk x${N} (${outcomes.length} chunks)`, { deliveries: N * outcomes.length, customers: acme.length, migrations: t.migrations, migrateCalls: t.migrateCalls, comments: t.commentCalls });
     assert.equal(acme.length, 29, "ACME: 30 customers, one without a portal account");
     assert.deepEqual(onceEach(t, acme), []);
     assert.equal(t.migrations, acme.length);
@@ -287,7 +287,7 @@ describe("queue state that cannot lie", () => {
     assert.equal(platform.pushes.length, 1);
     await drain(h, platform);
     const t = tally(sim.state());
-    report("forge", "crashed consumer resumed", { deliveries: 2, migrateCalls: t.migrateCalls, comments: 0, customers: globex.length });
+    report("forge", "crashed consumer resumed", { deliveries: 2, customers: globex.length, migrations: t.migrations, migrateCalls: t.migrateCalls, comments: t.commentCalls });
     assert.deepEqual(onceEach(t, globex), []);
     assert.equal(record(platform, msg.body.request.jobId).state, "done");
   });

@@ -39,7 +39,6 @@ export function onceEach(t, ids) {
 }
 
 /** One line per test for the report: how many deliveries, how many migrate calls and comments. */
-export function report(host, what, { deliveries, migrateCalls, comments, customers }) {
-  // eslint-disable-next-line no-console
-  console.log(`# ${host}: ${what}: deliveries=${deliveries} customers=${customers} migrateCalls=${migrateCalls} comments=${comments}`);
+export function report(host, what, { deliveries, customers, migrations, migrateCalls, comments }) {
+  console.log(`# ${host}: ${what}: deliveries=${deliveries} customers=${customers} migrations=${migrations} migrateCalls=${migrateCalls} comments=${comments}`);
 }
