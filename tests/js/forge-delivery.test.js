@@ -235,6 +235,29 @@ describe("queue state that cannot lie", () => {
     assert.equal(platform.pushes.length, 1, "a job already queued is not queued twice");
   });
 
+  test("an issue event during an outage whose push fails too: Forge is asked to retry, the retry pushes it", async () => {
+    const platform = platformFor({ seed: 24 });
+    const h = handlersFor(platform);
+    sim.simulator.faults.set({ rules: [{ kind: "503", surface: "jira" }] });
+    flakyQueue(platform, { fail: 1 });
+    let out;
+    try {
+      out = await h.onIssueUpdated(issueEvent("SUP-3"), ctx());
+    } finally {
+      sim.simulator.faults.clear();
+    }
+    assert.equal(out.__retry, true, JSON.stringify(out));
+    assert.equal(out.retryAfter, core.retryDelay(1, {}));
+    assert.equal(platform.pushes.length, 0);
+    const again = await h.onIssueUpdated({ ...issueEvent("SUP-3"), retryContext: { retryCount: 1, retryReason: "FUNCTION_RETRY_REQUEST", retryData: out.retryData } }, ctx());
+    assert.equal(again.alreadyQueued, true, JSON.stringify(again));
+    assert.equal(again.resumed, true);
+    assert.equal(platform.pushes.length, 1);
+    assert.equal(platform.pushes[0].body.attempts, 1, "the stored retry of the start, with its back-off");
+    await drain(h, platform);
+    assert.equal(tally(sim.state()).comments("SUP-3"), 1);
+  });
+
   test("a continuation whose push failed: the redelivery pushes it without running the chunk again", async () => {
     const platform = platformFor({ seed: 23, tick: 100 });
     const h = handlersFor(platform, { chunk: 14_000 });

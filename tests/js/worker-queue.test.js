@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { startSimulator } from "../../js/sim/index.js";
+import { retryDelay } from "../../js/core/node.js";
 import { buildBundle, freshIp, ORIGIN, ROOT, SECRETS } from "./helpers/worker.js";
 import { startQueueWorker, DEAD_LETTER_QUEUE } from "./helpers/worker-queue.js";
 import { tally, since, portalIds, onceEach, report } from "./helpers/delivery.js";
@@ -218,6 +219,7 @@ describe("queue state that cannot lie", () => {
     await w.queue({ fail: 1 });
     const failed = await w.deliver(lost.body, { attempts: 11 });
     assert.equal(failed.retryMessages.length, 1, JSON.stringify(failed));
+    assert.equal(failed.retryMessages[0].delaySeconds, retryDelay(11, {}), "backs off by the core's delay for msg.attempts");
     await journal.release(`lease/job/${out.jobId}`, "another-run");
     // Queues gives up and moves it to the DLQ: its consumer marks the job failed.
     const dlq = await w.mf.getQueueProducer("TEST_DLQ");
