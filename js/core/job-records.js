@@ -141,7 +141,8 @@ export function message({ chain, request, chunk, attempts = 0, stalls = 0, unfin
  */
 export function judge(rec, msg) {
   if (!rec) return "run";
-  if (msg.chain && rec.chain && msg.chain !== rec.chain) return "stale";
+  // A message of another chain, or one from before chains (none) once the record has one.
+  if (rec.chain && msg.chain !== rec.chain) return "stale";
   if (TERMINAL.has(rec.state)) return "stale";
   const last = rec.lastChunk ?? 0;
   if (msg.chunk <= last) return rec.state === "pushing" && msg.chunk === last ? "push" : "stale";

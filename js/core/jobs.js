@@ -28,6 +28,7 @@
 import {
   ACTIVE, PART_SIZE, TERMINAL, checkMessage, errorInfo, hostLease, judge, message, partKey, randomTag, recordKey, recordStore,
 } from "./job-records.js";
+import { sweepJobs } from "./job-sweep.js";
 
 export { PART_SIZE, recordKey };
 
@@ -38,8 +39,6 @@ export { PART_SIZE, recordKey };
 export const HOST_LEASE_MS = 16 * 60_000;
 /** Failed pushes of one message before the job is marked failed (the sweeper tries about once a sweep). */
 export const MAX_PUSH_ATTEMPTS = 16;
-/** Open jobs one sweep looks at. */
-export const SWEEP_MAX_JOBS = 25;
 
 export function createJobs({ core, config, host, enqueue, now = Date.now, limits = {}, log = () => {}, leaseMs = HOST_LEASE_MS }) {
   const L = core.jobLimits(limits);
@@ -321,84 +320,6 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
   const sweep = (opts) => sweepJobs({ core, journal, store, locked, push, pendingPush, finish, L, log, now }, opts);
 
   return { start, runChunk, deadLetter, sweep, status: (jobId) => readStatus(core, journal, jobId), limits: L };
-}
-
-/**
- * Re-queues jobs whose message was lost: every open job (the index) whose record is "pushing"
- * (its push failed) or "queued"/"running" and untouched for staleMs gets its stored next message
- * pushed again; a job the core reports done is marked done instead. At most maxJobs jobs a sweep;
- * a job another run holds is left alone. Duplicate sweeps are harmless: each job is judged under
- * its lease, and a message pushed twice is run once (the second copy is stale).
- */
-async function sweepJobs(ctx, { now: at, staleMs, maxJobs = SWEEP_MAX_JOBS } = {}) {
-  const { core, journal, store, locked, push, pendingPush, finish, L, log } = ctx;
-  const t = at ?? ctx.now();
-  const stale = staleMs ?? L.staleMs;
-  const out = { open: 0, checked: 0, pushed: 0, pushFailed: 0, done: 0, closed: 0, busy: 0, waiting: 0, errors: 0, more: false, closedJobs: [] };
-  const open = await store.listOpen();
-  out.open = open.length;
-  let coreJobs = null; // the core's jobs, read once and only when a record needs them
-  const coreJob = async (jobId) => {
-    coreJobs ??= new Map((await core.listJobs(journal, {})).map((j) => [j.jobId, j]));
-    return coreJobs.get(jobId) ?? null;
-  };
-  for (const { jobId } of open) {
-    if (out.checked >= maxJobs) {
-      out.more = true;
-      break;
-    }
-    out.checked++;
-    try {
-      await locked(jobId, async (lease) => {
-        if (!lease) {
-          out.busy++;
-          return;
-        }
-        const rec = await store.read(jobId);
-        if (!rec || !ACTIVE.has(rec.state)) {
-          await store.close(jobId);
-          out.closed++;
-          return;
-        }
-        // A failed push is tried again after the core's back-off (or staleMs, if shorter).
-        const backoff = Math.min(core.retryDelay(rec.pushAttempts || 1, L) * 1000, stale);
-        const due = rec.state === "pushing" ? t - (rec.pushingMs ?? 0) >= backoff : t - rec.updatedMs >= stale;
-        if (!due) {
-          out.waiting++;
-          return;
-        }
-        const c = await coreJob(jobId);
-        // Only "done" is final: the core closes a job as failed even when a retry of it is queued.
-        if (c?.status === "done" || c?.status === "discarded") {
-          const fields = c.status === "done" ? { state: "done", error: null } : { state: "failed", error: { code: "DISCARDED", message: "the job was discarded" } };
-          await finish(rec, fields);
-          out.done++;
-          out.closedJobs.push(jobId);
-          log("info", "sweep: the core finished the job; its record is closed", { jobId, state: fields.state });
-          return;
-        }
-        const next = rec.next ?? (c ? legacyNext(rec, c) : null);
-        if (!next) {
-          out.waiting++;
-          return;
-        }
-        const ok = await (rec.state === "pushing" && rec.next ? pendingPush(rec) : push(rec, next));
-        if (ok) out.pushed++;
-        else out.pushFailed++;
-        if (rec.state === "failed") out.closedJobs.push(jobId);
-        log(ok ? "info" : "warn", "sweep: pushed a stale job's next message again", { jobId, chunk: next.chunk, ok, was: rec.state });
-      });
-    } catch (err) {
-      out.errors++;
-      log("error", "sweep: could not check a job", { jobId, code: err?.code, message: err?.message });
-    }
-  }
-  return out;
-}
-
-/** A record written before records kept their next message: resume it from the core's request. */
-function legacyNext(rec, coreJob) {
-  return message({ chain: rec.chain ?? null, chunk: (rec.lastChunk ?? 0) + 1, request: coreJob.request });
 }
 
 /** The job record with its report reassembled, or null when the journal has none. */

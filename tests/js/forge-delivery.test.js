@@ -282,6 +282,34 @@ describe("queue state that cannot lie", () => {
     assert.equal(tally(sim.state()).migrations, 29);
   });
 
+  test("a job left 'queued' with nothing queued by the old runner is adopted by the sweeper once", async () => {
+    const platform = platformFor({ seed: 41 });
+    const h = handlersFor(platform);
+    const globex = portalIds(sim.state(), "GLOBEX");
+    const plan = flakyQueue(platform, { lose: 1 });
+    const out = await h.automationAction({ companies: "GLOBEX" }, ctx());
+    // What the old runner left: a record without chain, next or index entry; its message gone.
+    const key = (k) => `j:${escapeKey(k)}`;
+    const { chain, next, lastChunk, ...legacy } = record(platform, out.jobId);
+    platform.store.set(key(`hostjob/${out.jobId}`), JSON.stringify({ ...legacy, state: "queued", chunks: 0 }));
+    platform.store.delete(key(`hostjob-open/${out.jobId}`));
+    platform.clock.t += STALE_MS + 1;
+    await h.sweeper();
+    assert.equal(platform.pushes.length, 1, "adopted and pushed");
+    const adopted = platform.pushes[0].body;
+    assert.notEqual(adopted.chain, chain);
+    assert.equal(adopted.chunk, 1);
+    // the old message turning up after all is stale against the adopted chain
+    const old = { ...plan.lost[0] };
+    delete old.chain;
+    assert.equal((await h.queueConsumer({ body: old })).status, "stale");
+    await drain(h, platform);
+    assert.equal(record(platform, out.jobId).state, "done");
+    assert.deepEqual(onceEach(tally(sim.state()), globex), []);
+    // adoption runs until nothing is left to adopt, then never again
+    assert.ok(platform.store.has(key("hostjob-meta/legacy-adopted")));
+  });
+
   test("a consumer that died after Atlassian migrated (answer lost): the sweeper resumes it, nobody is migrated twice", async () => {
     const platform = platformFor({ seed: 31 });
     const h = handlersFor(platform);
