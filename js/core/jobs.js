@@ -70,7 +70,7 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
       await enqueue(next, delaySeconds > 0 ? { delaySeconds } : undefined);
     } catch (err) {
       rec.pushAttempts = (rec.pushAttempts ?? 0) + 1;
-      rec.pushError = errorInfo(err);
+      rec.pushError = { code: "QUEUE_PUSH", message: `${err?.name && err.name !== "Error" ? `${err.name}: ` : ""}${err?.message ?? err}` };
       log("warn", "queue push failed; the job stays 'pushing' until it is pushed again", { jobId: rec.jobId, chunk: next.chunk, attempts: rec.pushAttempts, code: rec.pushError.code });
       if (rec.pushAttempts >= MAX_PUSH_ATTEMPTS) {
         await finish(rec, { state: "failed", error: { code: "QUEUE_REFUSED", message: `the queue refused the job's next message ${rec.pushAttempts} times: ${rec.pushError.message}` } });

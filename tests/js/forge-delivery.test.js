@@ -197,7 +197,8 @@ describe("queue state that cannot lie", () => {
     const plan = flakyQueue(platform, { fail: 1 });
     const out = await h.automationAction({ companies: "GLOBEX" }, ctx());
     assert.equal(out.status, "pushing", JSON.stringify(out));
-    assert.equal(out.pushError.code, "INTERNAL");
+    assert.equal(out.pushError.code, "QUEUE_PUSH");
+    assert.match(out.pushError.message, /^RateLimitError: /);
     assert.equal(plan.failed, 1);
     assert.equal(platform.pushes.length, 0);
     let rec = record(platform, out.jobId);
