@@ -15,5 +15,6 @@ export const postFunction = handlers.postFunction;
 export const automationAction = handlers.automationAction;
 export const webTrigger = handlers.webTrigger;
 export const queueConsumer = handlers.queueConsumer;
+export const sweeper = handlers.sweeper;
 /** The admin page's resolver (@forge/resolver definitions). */
 export const adminResolver = createResolver({ platform, core });

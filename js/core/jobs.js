@@ -1,76 +1,114 @@
 // How a host runs jobs: small ones inline under a deadline, big ones (and every continuation) as
-// chunks on the host's queue, and a job record per job that `status` reads back.
+// chunks on the host's queue, a job record per job that `status` reads back, a sweeper that
+// re-queues jobs whose message was lost, and a dead-letter handler.
 //
 // Host-neutral (no Node or Workers API), shared by the Forge host (js/forge/handlers.js) and the
-// Worker host (js/worker/index.js). Every decision is the core's (planJob: inline or queue;
-// retryDelay: how long a failed chunk waits; afterChunk: continue or stalled; jobLimits: the limits
-// with their defaults; getJob: the core's job record): this file carries the answers out, hands the
-// core's continuation to the queue, and stores the core's report.
+// Worker host (js/worker/queue.js, js/worker/index.js). Every decision about the migration is the
+// core's (planJob: inline or queue; retryDelay: how long a failed chunk waits; afterChunk:
+// continue or stalled; jobLimits: the limits with their defaults; listJobs: the core's jobs):
+// this file carries the answers out and keeps the queue state honest (js/core/job-records.js).
 //
 //   const jobs = createJobs({ core, config, host, enqueue, now, limits, log });
 //   await jobs.start(request, { mode: "auto", inlineMs })   → { status, jobId, summary, report?, ... }
-//   await jobs.runChunk(messageBody, { chunkMs })           → { status, jobId, ... }
+//   await jobs.runChunk(messageBody, { chunkMs, attempt })  → { status, jobId, ... }
+//   await jobs.deadLetter(messageBody, { attempts })        → { status: "failed" | "stale" | ... }
+//   await jobs.sweep({ now, staleMs, maxJobs })              → counts
 //   await jobs.status(jobId)                                 → the job record with its report, or null
 //
-// Queue messages (`enqueue(body, {delaySeconds})`) carry { v: 1, request, chunk, attempts,
-// stalls, unfinished }: `request` is the core's continuation (it names the jobId), so a message
-// delivered twice only runs an idempotent chunk twice (the core's journal makes it converge).
+// Exactly once under concurrent, at-least-once delivery: every start, chunk, sweep and dead letter
+// first takes the job's host lease; a second one meets it and changes nothing ("alreadyQueued" for
+// a start, "duplicate" for a chunk). Under the lease a message is judged against the record: only
+// the chain's next chunk runs, so a copy of a chunk that already completed is acked ("stale") and
+// never starts a second chain. The core's own job claim (a second run of one job is "busy") and
+// per-customer claims stay underneath.
 //
-// Records (in the host journal next to the core's own keys, which are `job/…` and `customer/…`):
-//   hostjob/{jobId}                 { jobId, state, chunks, unfinished, summary, report (without
-//                                     customers), parts, error, lastError, createdMs, updatedMs }
-//   hostjob/{jobId}/customers/0000  customer reports, PART_SIZE per part (Forge KVS values are
-//                                   limited to 240 KiB, so a 1,000-customer report is split)
+// Queue state that cannot lie: a message to push is recorded first (state "pushing", with the
+// exact message), pushed, and only then recorded as "queued". A failed push leaves "pushing":
+// the next start of the job, a redelivery of the chunk before it, or the sweeper pushes it again.
+import {
+  ACTIVE, PART_SIZE, TERMINAL, checkMessage, errorInfo, hostLease, judge, message, partKey, randomTag, recordKey, recordStore,
+} from "./job-records.js";
+import { sweepJobs } from "./job-sweep.js";
 
-export const PART_SIZE = 100;
-const RECORD_PREFIX = "hostjob/";
+export { PART_SIZE, recordKey };
 
-export function recordKey(jobId) {
-  return `${RECORD_PREFIX}${jobId}`;
-}
+/**
+ * A host run's lease on a job: longer than a Forge function may run (900 s) and a Cloudflare queue
+ * consumer's wall time (15 min), so a holder is gone before it runs out.
+ */
+export const HOST_LEASE_MS = 16 * 60_000;
+/** Failed pushes of one message before the job is marked failed (the sweeper tries about once a sweep). */
+export const MAX_PUSH_ATTEMPTS = 16;
 
-function partKey(jobId, i) {
-  return `${RECORD_PREFIX}${jobId}/customers/${String(i).padStart(4, "0")}`;
-}
-
-export function createJobs({ core, config, host, enqueue, now = Date.now, limits = {}, log = () => {} }) {
+export function createJobs({ core, config, host, enqueue, now = Date.now, limits = {}, log = () => {}, leaseMs = HOST_LEASE_MS }) {
   const L = core.jobLimits(limits);
   const journal = host.journal;
-
-  async function readRecord(jobId) {
-    const text = await journal.get(recordKey(jobId));
-    if (text == null) return null;
-    try {
-      return JSON.parse(text);
-    } catch {
-      return null;
-    }
-  }
-
-  /** Stores the job record; with a result, also its report (customers split into parts). */
-  async function writeRecord(jobId, fields, result) {
-    const previous = (await readRecord(jobId)) ?? { jobId, createdMs: now(), chunks: 0 };
-    const record = { ...previous, ...fields, jobId, updatedMs: now() };
-    if (result) {
-      const { customers = [], ...rest } = result.report ?? {};
-      const parts = Math.ceil(customers.length / PART_SIZE);
-      for (let i = 0; i < parts; i++) {
-        await journal.put(partKey(jobId, i), JSON.stringify(customers.slice(i * PART_SIZE, (i + 1) * PART_SIZE)));
-      }
-      record.report = rest;
-      record.parts = parts;
-      record.summary = result.summary;
-      record.unfinished = rest.totals?.unfinished ?? 0;
-    }
-    await journal.put(recordKey(jobId), JSON.stringify(record));
-    return record;
-  }
-
-  function run(request, deadlineMs) {
-    return core.migrate({ ...request, deadlineMs }, config, host);
-  }
-
+  const store = recordStore(journal, now);
   const delayFor = (attempt) => core.retryDelay(attempt, L);
+  const run = (request, deadlineMs) => core.migrate({ ...request, deadlineMs }, config, host);
+
+  /** Runs fn(lease) holding the job's host lease, or fn(null) when another run holds it. */
+  async function locked(jobId, fn) {
+    const lease = hostLease(journal, jobId, { now, leaseMs });
+    if (!(await lease.take())) return fn(null);
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  function fresh(jobId, previous) {
+    return { jobId, createdMs: previous?.createdMs ?? now(), chunks: 0, lastChunk: 0, stalls: 0, pushAttempts: 0 };
+  }
+
+  /** Records `next` as the message to push, pushes it, then records "queued"; false if the push failed. */
+  async function push(rec, next, { delaySeconds = 0, result } = {}) {
+    Object.assign(rec, { state: "pushing", next, delaySeconds, pushingMs: now() });
+    await store.save(rec, result);
+    try {
+      await enqueue(next, delaySeconds > 0 ? { delaySeconds } : undefined);
+    } catch (err) {
+      rec.pushAttempts = (rec.pushAttempts ?? 0) + 1;
+      rec.pushError = { code: "QUEUE_PUSH", message: `${err?.name && err.name !== "Error" ? `${err.name}: ` : ""}${err?.message ?? err}` };
+      log("warn", "queue push failed; the job stays 'pushing' until it is pushed again", { jobId: rec.jobId, chunk: next.chunk, attempts: rec.pushAttempts, code: rec.pushError.code });
+      if (rec.pushAttempts >= MAX_PUSH_ATTEMPTS) {
+        await finish(rec, { state: "failed", error: { code: "QUEUE_REFUSED", message: `the queue refused the job's next message ${rec.pushAttempts} times: ${rec.pushError.message}` } });
+      } else {
+        await store.save(rec);
+      }
+      return false;
+    }
+    Object.assign(rec, { state: "queued", queuedMs: now(), pushAttempts: 0, pushError: null });
+    await store.save(rec);
+    return true;
+  }
+
+  /** Done or failed: nothing left to push; the index entry goes last. */
+  async function finish(rec, fields, result) {
+    Object.assign(rec, fields, { next: null, delaySeconds: 0 });
+    await store.save(rec, result);
+    await store.close(rec.jobId);
+  }
+
+  /** A failed push where the platform can deliver again: throw, so it does (with back-off). */
+  function pushFailed(rec) {
+    const err = new Error(`the job's next message could not be queued: ${rec.pushError?.message ?? "unknown error"}`);
+    err.code = "QUEUE_PUSH";
+    err.retryable = true;
+    return err;
+  }
+
+  function already(jobId, rec) {
+    const state = rec && ACTIVE.has(rec.state) ? rec.state : "running";
+    return { status: state, jobId, summary: rec?.summary, unfinished: rec?.unfinished, alreadyQueued: true };
+  }
+
+  /** The pending push of a "pushing" record, with what is left of its delay. */
+  function pendingPush(rec) {
+    const waited = (now() - (rec.pushingMs ?? 0)) / 1000;
+    return push(rec, rec.next, { delaySeconds: Math.max(0, Math.ceil((rec.delaySeconds ?? 0) - waited)) });
+  }
 
   /**
    * Starts a job. mode "auto" runs a small request inline for up to inlineMs and a big one with no
@@ -82,98 +120,206 @@ export function createJobs({ core, config, host, enqueue, now = Date.now, limits
    * the whole request to the queue instead (event triggers: the event must not be lost).
    */
   async function start(request, { mode = "auto", inlineMs, onRetryable = "throw" } = {}) {
+    const jobId = core.jobId(request); // code REQUEST for a malformed request
     const inline = mode === "inline" || (mode === "auto" && core.planJob(request, config, L).inline);
-    const budget = inline ? inlineMs : 0;
+    return locked(jobId, async (lease) => {
+      const previous = await store.read(jobId);
+      if (!lease) {
+        log("info", "job already running", { jobId });
+        return already(jobId, previous);
+      }
+      if (previous && ACTIVE.has(previous.state) && previous.next) {
+        // Already under way. A message recorded but not pushed is pushed now; a queued or running
+        // job not heard of for staleMs lost its message, which is pushed again.
+        const due = previous.state === "pushing" || now() - previous.updatedMs >= L.staleMs;
+        if (!due) return already(jobId, previous);
+        const ok = await (previous.state === "pushing" ? pendingPush(previous) : push(previous, previous.next));
+        log("info", "job already under way; its next message was pushed again", { jobId, ok });
+        return { ...already(jobId, previous), resumed: true };
+      }
+      return startFresh(jobId, request, previous, inline ? inlineMs : 0, onRetryable, lease);
+    });
+  }
+
+  async function startFresh(jobId, request, previous, budget, onRetryable, lease) {
+    const chain = `c${now().toString(36)}.${randomTag()}`;
+    const first = message({ chain, chunk: 1, request: { ...request, jobId } });
+    // "running" with the message that would resume the job: if this run dies, the sweeper resumes it.
+    const rec = { ...fresh(jobId, previous), state: "running", chain, next: first, error: null, lastError: null, pushError: null };
+    await store.open(rec);
+    await store.save(rec);
     let result;
     try {
       result = await run(request, now() + budget);
     } catch (err) {
       if (onRetryable === "queue" && err?.retryable === true) {
         const delaySeconds = delayFor(1);
-        await enqueue({ v: 1, request, chunk: 1, attempts: 1, stalls: 0 }, { delaySeconds });
-        log("warn", "start failed, handed to the queue", { code: err.code, message: err.message, delaySeconds });
-        return { status: "queued", jobId: request.jobId ?? null, retryInSeconds: delaySeconds, lastError: errorInfo(err) };
+        rec.lastError = errorInfo(err);
+        if (!(await push(rec, { ...first, attempts: 1 }, { delaySeconds }))) throw pushFailed(rec);
+        log("warn", "start failed, handed to the queue", { jobId, code: err.code, delaySeconds });
+        return { status: "queued", jobId, retryInSeconds: delaySeconds, lastError: rec.lastError };
       }
+      await finish(rec, { state: "failed", error: errorInfo(err) });
       throw err;
     }
-    const jobId = result.jobId;
     if (result.busy) {
-      // Another run holds the job (the core's claim): this start adds nothing; the holder finishes it.
-      const existing = await readRecord(jobId);
-      log("info", "job already running", { jobId });
-      return { status: existing?.state ?? "running", jobId, summary: existing?.summary, unfinished: existing?.unfinished, alreadyQueued: true };
+      // The core's claim is held by a run outside this host's lease: it finishes the job, and if
+      // it dies the sweeper resumes it from this record.
+      log("info", "job already running (core)", { jobId });
+      return already(jobId, rec);
     }
+    if (!(await lease.renew())) return already(jobId, rec);
     if (!result.continuation) {
-      await writeRecord(jobId, { state: "done", error: null, lastError: null, chunks: 0 }, result);
+      await finish(rec, { state: "done" }, result);
       log("info", "job done inline", { jobId, summary: result.summary });
       return { status: "done", jobId, summary: result.summary, report: result.report };
     }
-    const existing = await readRecord(jobId);
-    if (existing && (existing.state === "queued" || existing.state === "running") && now() - existing.updatedMs < L.staleMs) {
-      log("info", "job already queued", { jobId });
-      return { status: existing.state, jobId, summary: existing.summary, unfinished: existing.unfinished, alreadyQueued: true };
-    }
-    await writeRecord(jobId, { state: "queued", error: null, lastError: null, chunks: 0, stalls: 0 }, result);
-    await enqueue({ v: 1, request: result.continuation, chunk: 1, attempts: 0, stalls: 0, unfinished: result.report.totals.unfinished });
-    log("info", "job queued", { jobId, unfinished: result.report.totals.unfinished, inline });
-    return { status: "queued", jobId, summary: result.summary, unfinished: result.report.totals.unfinished };
+    const unfinished = result.report.totals.unfinished;
+    const ok = await push(rec, message({ chain, chunk: 1, request: result.continuation, unfinished }), { result });
+    log("info", ok ? "job queued" : "job recorded, its first message is not queued yet", { jobId, unfinished });
+    const out = { status: ok ? "queued" : rec.state, jobId, summary: result.summary, unfinished };
+    if (!ok) out.pushError = rec.pushError ?? rec.error;
+    return out;
   }
 
   /**
-   * Runs one queued chunk until chunkMs from now, then re-queues the core's continuation. Returns
-   * normally for every outcome the job record can hold (done, re-queued, failed); throws only when
-   * the host could not record or enqueue, so the platform's own retry takes over.
+   * Runs one queued chunk until chunkMs from now, then queues the core's continuation. Returns
+   * normally for every outcome the job record can hold (done, continued, retrying, failed, stale,
+   * duplicate); throws only when the host could not record or push, so the platform delivers the
+   * message again (`attempt`: the platform's delivery count, kept for the dead-letter reason).
    */
-  async function runChunk(body, { chunkMs }) {
+  async function runChunk(body, { chunkMs, attempt = 1 } = {}) {
     const msg = checkMessage(body);
+    let jobId = null;
+    if (!msg.rejected) {
+      try {
+        jobId = core.jobId(msg.request);
+      } catch (err) {
+        msg.rejected = `the message's request is not valid: ${err.message}`;
+      }
+    }
     if (msg.rejected) {
       log("error", "dropped a queue message", { reason: msg.rejected });
       return { status: "rejected", jobId: null, error: { code: "BAD_MESSAGE", message: msg.rejected } };
     }
-    const jobId = msg.request.jobId ?? null;
-    if (jobId) await writeRecord(jobId, { state: "running", chunks: msg.chunk });
+    return locked(jobId, async (lease) => {
+      if (!lease) {
+        // Another delivery (or the sweeper) holds the job: that run pushes what follows.
+        log("info", "chunk already running elsewhere", { jobId, chunk: msg.chunk });
+        return { status: "duplicate", jobId, chunk: msg.chunk };
+      }
+      const rec = await store.read(jobId);
+      const verdict = judge(rec, msg);
+      if (verdict === "stale") {
+        log("info", "dropped a copy of a chunk that already ran", { jobId, chunk: msg.chunk, lastChunk: rec.lastChunk, state: rec.state });
+        return { status: "stale", jobId, chunk: msg.chunk, finished: TERMINAL.has(rec.state) };
+      }
+      const r = rec ?? { ...fresh(jobId, null), chain: msg.chain, lastChunk: msg.chunk - 1 };
+      try {
+        if (verdict === "push") {
+          if (!(await pendingPush(r))) throw pushFailed(r);
+          return { status: "continued", jobId, chunk: msg.chunk, unfinished: r.unfinished };
+        }
+        return await runOwned(r, !rec, msg, chunkMs, lease, attempt);
+      } catch (err) {
+        // Kept for the dead-letter consumer's reason; the record is this run's to write.
+        r.lastError = errorInfo(err);
+        r.deliveries = attempt;
+        await store.save(r).catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  async function runOwned(rec, adopted, msg, chunkMs, lease, attempt) {
+    const jobId = rec.jobId;
+    Object.assign(rec, { state: "running", chain: rec.chain ?? msg.chain, next: msg, deliveries: attempt, runningMs: now() });
+    if (adopted) await store.open(rec);
+    await store.save(rec);
     let result;
     try {
       result = await run(msg.request, now() + chunkMs);
     } catch (err) {
-      if (err?.retryable === true && msg.attempts < L.maxAttempts) {
-        const delaySeconds = delayFor(msg.attempts + 1);
-        if (jobId) await writeRecord(jobId, { state: "running", lastError: errorInfo(err) });
-        await enqueue({ ...msg, attempts: msg.attempts + 1 }, { delaySeconds });
-        log("warn", "chunk failed, retrying", { jobId, chunk: msg.chunk, attempt: msg.attempts + 1, delaySeconds, code: err.code });
-        return { status: "retrying", jobId, delaySeconds, error: errorInfo(err) };
-      }
-      if (jobId) await writeRecord(jobId, { state: "failed", error: errorInfo(err) });
-      log("error", "chunk failed", { jobId, chunk: msg.chunk, code: err?.code, message: err?.message });
-      return { status: "failed", jobId, error: errorInfo(err) };
+      if (!(await lease.renew())) return superseded(jobId, msg);
+      return retryOrFail(rec, msg, err);
     }
-    const id = result.jobId;
+    if (!(await lease.renew())) return superseded(jobId, msg);
     if (result.busy) {
-      // A second delivery of a chunk another run is working on: that run re-queues what is left.
-      log("info", "chunk already running elsewhere", { jobId: id, chunk: msg.chunk });
-      return { status: "duplicate", jobId: id, chunk: msg.chunk };
+      const err = new Error(`another run holds job ${jobId}`);
+      err.code = "BUSY";
+      err.retryable = true;
+      return retryOrFail(rec, msg, err);
     }
     if (!result.continuation) {
-      await writeRecord(id, { state: "done", chunks: msg.chunk, lastError: null, error: null }, result);
-      log("info", "job done", { jobId: id, chunks: msg.chunk, summary: result.summary });
-      return { status: "done", jobId: id, chunks: msg.chunk, summary: result.summary };
+      await finish(rec, { state: "done", lastChunk: msg.chunk, chunks: msg.chunk, lastError: null, error: null, deliveries: 0 }, result);
+      log("info", "job done", { jobId, chunks: msg.chunk, summary: result.summary });
+      return { status: "done", jobId, chunks: msg.chunk, summary: result.summary };
     }
     const unfinished = result.report.totals.unfinished;
     const next = core.afterChunk({ chunk: msg.chunk, stalls: msg.stalls, before: msg.unfinished, unfinished }, L);
     if (next.next === "fail") {
       const error = { code: next.code, message: next.message };
-      await writeRecord(id, { state: "failed", chunks: msg.chunk, error }, result);
-      log("error", "job stalled", { jobId: id, chunks: msg.chunk, unfinished });
-      return { status: "failed", jobId: id, error };
+      await finish(rec, { state: "failed", lastChunk: msg.chunk, chunks: msg.chunk, error }, result);
+      log("error", "job stalled", { jobId, chunks: msg.chunk, unfinished });
+      return { status: "failed", jobId, error };
     }
     const { stalls } = next;
-    await writeRecord(id, { state: "queued", chunks: msg.chunk, stalls, lastError: null }, result);
-    await enqueue({ v: 1, request: result.continuation, chunk: msg.chunk + 1, attempts: 0, stalls, unfinished });
-    log("info", "chunk done, continuing", { jobId: id, chunk: msg.chunk, unfinished });
-    return { status: "continued", jobId: id, chunk: msg.chunk, unfinished };
+    Object.assign(rec, { lastChunk: msg.chunk, chunks: msg.chunk, stalls, lastError: null, deliveries: 0 });
+    const following = message({ chain: rec.chain, chunk: msg.chunk + 1, request: result.continuation, stalls, unfinished });
+    if (!(await push(rec, following, { result }))) throw pushFailed(rec);
+    log("info", "chunk done, continuing", { jobId, chunk: msg.chunk, unfinished });
+    return { status: "continued", jobId, chunk: msg.chunk, unfinished };
   }
 
-  return { start, runChunk, status: (jobId) => readStatus(core, journal, jobId), limits: L };
+  /** A chunk that failed: queued again with the core's delay, or the job fails. */
+  async function retryOrFail(rec, msg, err) {
+    const jobId = rec.jobId;
+    if (err?.retryable === true && msg.attempts < L.maxAttempts) {
+      const delaySeconds = delayFor(msg.attempts + 1);
+      rec.lastError = errorInfo(err);
+      if (!(await push(rec, { ...msg, attempts: msg.attempts + 1 }, { delaySeconds }))) throw pushFailed(rec);
+      log("warn", "chunk failed, retrying", { jobId, chunk: msg.chunk, attempt: msg.attempts + 1, delaySeconds, code: err.code });
+      return { status: "retrying", jobId, delaySeconds, error: errorInfo(err) };
+    }
+    await finish(rec, { state: "failed", error: errorInfo(err) });
+    log("error", "chunk failed", { jobId, chunk: msg.chunk, code: err?.code });
+    return { status: "failed", jobId, error: errorInfo(err) };
+  }
+
+  function superseded(jobId, msg) {
+    log("warn", "lost the job's lease while running; another run carries on", { jobId, chunk: msg.chunk });
+    return { status: "duplicate", jobId, chunk: msg.chunk, superseded: true };
+  }
+
+  /**
+   * A message the queue gave up on (the Worker's dead-letter queue): the job is marked failed with
+   * the reason, unless the message is stale (the job moved on) or a run holds the job right now.
+   */
+  async function deadLetter(body, { attempts } = {}) {
+    const msg = checkMessage(body);
+    let jobId = null;
+    try {
+      if (!msg.rejected) jobId = core.jobId(msg.request);
+    } catch { /* rejected below */ }
+    if (!jobId) return { status: "rejected", jobId: null };
+    return locked(jobId, async (lease) => {
+      if (!lease) return { status: "running", jobId };
+      const rec = await store.read(jobId);
+      if (judge(rec, msg) === "stale") return { status: "stale", jobId, chunk: msg.chunk };
+      const r = rec ?? { ...fresh(jobId, null), chain: msg.chain, next: msg };
+      const n = Math.max(r.deliveries ?? 0, attempts ?? 0);
+      const last = r.lastError?.message ?? r.pushError?.message ?? "no error was recorded";
+      const error = { code: "DELIVERY_FAILED", message: `delivery failed ${n} times: ${last}` };
+      if (!rec) await store.open(r);
+      await finish(r, { state: "failed", error });
+      log("error", "job failed: its queue message was dead-lettered", { jobId, chunk: msg.chunk, deliveries: n });
+      return { status: "failed", jobId, chunk: msg.chunk, error };
+    });
+  }
+
+  const sweep = (opts) => sweepJobs({ core, journal, store, locked, push, pendingPush, finish, L, log, now }, opts);
+
+  return { start, runChunk, deadLetter, sweep, status: (jobId) => readStatus(core, journal, jobId), limits: L };
 }
 
 /** The job record with its report reassembled, or null when the journal has none. */
@@ -190,27 +336,7 @@ export async function readStatus(core, journal, jobId) {
   try {
     finished = (await core.getJob(journal, jobId))?.finished ?? null;
   } catch { /* the core reports unreadable records itself */ }
-  const { parts, ...rest } = record;
-  return { ...rest, finished, report: record.report ? { ...record.report, customers } : null };
-}
-
-/** A queue message as this module writes it; anything else is rejected (dropped, not retried). */
-function checkMessage(body) {
-  if (!body || typeof body !== "object" || body.v !== 1) return { rejected: "the message is not a portal-migrate chunk (v: 1)" };
-  if (!body.request || typeof body.request !== "object" || Array.isArray(body.request)) return { rejected: "the message has no request" };
-  const int = (v, d) => (Number.isInteger(v) && v >= 0 ? v : d);
-  return {
-    v: 1,
-    request: body.request,
-    chunk: int(body.chunk, 1),
-    attempts: int(body.attempts, 0),
-    stalls: int(body.stalls, 0),
-    unfinished: Number.isInteger(body.unfinished) ? body.unfinished : undefined,
-  };
-}
-
-function errorInfo(err) {
-  const out = { code: err?.code ?? "INTERNAL", message: String(err?.message ?? err) };
-  if (typeof err?.retryable === "boolean") out.retryable = err.retryable;
-  return out;
+  // `next` is the queue message (the request again): not a caller's business.
+  const { parts, next, ...rest } = record;
+  return { ...rest, nextChunk: next?.chunk ?? null, finished, report: record.report ? { ...record.report, customers } : null };
 }

@@ -1,6 +1,6 @@
 // The Forge app's handlers: product event trigger, workflow post function, Automation action, web
-// trigger and queue consumer. Each turns its event into a MigrationRequest and hands it to the job
-// runner (js/core/jobs.js); the core decides everything else.
+// trigger, queue consumer and the scheduled sweeper. Each turns its event into a MigrationRequest
+// and hands it to the job runner (js/core/jobs.js); the core decides everything else.
 //
 //   const h = createHandlers({ platform, core });   // platform: js/forge/platform.js (or a fake)
 //   export const onIssueUpdated = h.onIssueUpdated; ...
@@ -18,7 +18,7 @@ import {
   HttpError, authorize, callerSecrets, canonicalTarget, checkSize, describeError,
   isJobId, isPlainObject, normaliseHeaders, parseStartBody,
 } from "../core/edge.js";
-import { readStatus } from "../core/jobs.js";
+import { createJobs, readStatus } from "../core/jobs.js";
 import { actorAllowed } from "./access.js";
 import { forgeHost } from "./host.js";
 import { kvsJournal } from "./journal.js";
@@ -61,8 +61,19 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
     return { jobs, budget };
   }
 
-  /** Event-driven starts: a retryable failure goes to the queue; only a failed push is retried. */
-  async function startFromEvent(request, context, inlineMs, what) {
+  /**
+   * Seconds before the platform delivers an event again: the core's back-off for the delivery
+   * that follows this one (event.retryContext.retryCount counts the retries so far; absent on a
+   * first delivery: https://developer.atlassian.com/platform/forge/runtime-reference/async-events-api/#retries).
+   */
+  const retryAfter = (event) => core.retryDelay((Number(event?.retryContext?.retryCount) || 0) + 1, limits);
+
+  /**
+   * Event-driven starts: a retryable failure goes to the queue; only a failed push (or a host
+   * failure) asks Forge to deliver the event again, at most four times
+   * (https://developer.atlassian.com/platform/forge/events-reference/product_events/).
+   */
+  async function startFromEvent(event, request, context, inlineMs, what) {
     try {
       const { jobs } = await jobsFor(context);
       const out = await jobs.start(request, { mode: "auto", inlineMs, onRetryable: "queue" });
@@ -70,7 +81,7 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
     } catch (err) {
       log("error", `${what} failed`, { code: err?.code, message: err?.message, issueKey: request.issueKey });
       if (err?.code === "CONFIG" || err?.code === "REQUEST") return { status: "failed", error: describeError(err).body.error };
-      return platform.retry({ retryAfter: 60, retryData: { issueKey: request.issueKey ?? null } });
+      return platform.retry({ retryAfter: retryAfter(event), retryData: { issueKey: request.issueKey ?? null } });
     }
   }
 
@@ -82,14 +93,14 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
     if (typeof issueKey !== "string" || !issueKey) return skip("the event has no issue key");
     const change = statusChange(event?.changelog, String(want));
     if (!change) return skip(`not a status change into ${JSON.stringify(String(want))}`);
-    return startFromEvent({ issueKey }, context, B.trigger, "onIssueUpdated");
+    return startFromEvent(event, { issueKey }, context, B.trigger, "onIssueUpdated");
   }
 
   /** jira:workflowPostFunction: the admin put it on the transition, so every call starts a job. */
   async function postFunction(event, context) {
     const issueKey = event?.issue?.key;
     if (typeof issueKey !== "string" || !issueKey) return skip("the post function event has no issue key");
-    return startFromEvent({ issueKey }, context, B.postFunction, "postFunction");
+    return startFromEvent(event, { issueKey }, context, B.postFunction, "postFunction");
   }
 
   /**
@@ -188,22 +199,48 @@ export function createHandlers({ platform, core, limits = {}, budgets = {}, log 
    * deadline (egress.js).
    */
   async function queueConsumer(event, context) {
+    const attempt = (Number(event?.retryContext?.retryCount) || 0) + 1;
     try {
       const { jobs, budget } = await jobsFor(context, B.consumerTimeoutSeconds);
       const chunkMs = Math.max(0, Math.min(B.chunk, budget.deadlineMs() - platform.now()));
-      return brief(await jobs.runChunk(event?.body, { chunkMs }));
+      return brief(await jobs.runChunk(event?.body, { chunkMs, attempt }));
     } catch (err) {
-      // Could not load settings, record or enqueue: let the platform deliver the event again.
-      log("error", "queueConsumer failed", { code: err?.code, message: err?.message });
-      return platform.retry({ retryAfter: 60 });
+      // Could not load settings, record or push: let the platform deliver the event again (it
+      // does within the event's 24 h retention window; after that the sweeper resumes the job).
+      log("error", "queueConsumer failed", { code: err?.code, message: err?.message, attempt });
+      return platform.retry({ retryAfter: retryAfter(event) });
     }
+  }
+
+  /**
+   * scheduledTrigger (interval hour): pushes again the next message of jobs whose push failed or
+   * whose message was lost (js/core/jobs.js sweep). Needs neither the config nor the token: only
+   * the journal and the queue. Duplicate invocations can happen and a thrown error is not retried
+   * (https://developer.atlassian.com/platform/forge/manifest-reference/modules/scheduled-trigger/):
+   * each job is judged under its lease, and errors are logged. Answers 204, the success the
+   * platform expects (https://developer.atlassian.com/platform/forge/events-reference/scheduled-trigger/).
+   */
+  async function sweeper() {
+    try {
+      core.reset?.(); // tenant safety, as in forgeHost
+      const jobs = createJobs({
+        core, config: null, host: { journal }, limits, log,
+        now: () => platform.now(),
+        enqueue: (body, opts) => platform.queue.push(body, opts),
+      });
+      const { closedJobs, ...counts } = await jobs.sweep();
+      log(counts.errors ? "warn" : "info", "sweep", { ...counts, finished: closedJobs.length });
+    } catch (err) {
+      log("error", "sweep failed", { code: err?.code, message: err?.message });
+    }
+    return { statusCode: 204 };
   }
 
   function skip(reason) {
     return { status: "skipped", reason };
   }
 
-  return { onIssueUpdated, postFunction, automationAction, webTrigger, queueConsumer };
+  return { onIssueUpdated, postFunction, automationAction, webTrigger, queueConsumer, sweeper };
 }
 
 /**

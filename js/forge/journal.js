@@ -175,6 +175,10 @@ export function kvsJournal(kvs) {
     async put(key, value) {
       await kvs.set(storageKey(key), String(value));
     },
+    // Not part of the core's contract: the host's job index drops entries of finished jobs
+    // (js/core/job-records.js). Only when the adapter can delete.
+    ...(typeof kvs.delete === "function" ? { delete: async (key) => { await kvs.delete(storageKey(key)); } } : {}),
+
     async list(prefix) {
       const p = NAMESPACE + escapeKey(String(prefix));
       const out = [];

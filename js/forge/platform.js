@@ -27,6 +27,13 @@ import { Queue, InvocationError, InvocationErrorCode } from "@forge/events";
 
 /** The @forge/events queue the consumer in manifest.yml listens to. */
 export const QUEUE_KEY = "portal-migrate-jobs";
+/**
+ * At most this many chunks of one installation run at once (a concurrency key is scoped to the
+ * installation: https://developer.atlassian.com/platform/forge/runtime-reference/async-events-api/#controlling-processing-concurrency).
+ * For the site's rate limits, not for correctness: the host lease and the core's claims make
+ * concurrent chunks safe. The same number as the Worker's max_concurrency.
+ */
+export const CHUNK_CONCURRENCY = Object.freeze({ key: "portal-migrate-chunks", limit: 4 });
 
 export function forgePlatform({ env = process.env } = {}) {
   const queue = new Queue({ key: QUEUE_KEY });
@@ -69,9 +76,14 @@ export function forgePlatform({ env = process.env } = {}) {
       // create(key, value): the journal's claims (js/forge/kvs-claims.js).
       ...kvsClaimMethods(kvs),
     },
+    // delayInSeconds ≤ 900; 50 events and 200 KB a push, 100 KB an event for a consumer with a
+    // timeout over 55 s, 500 events a minute (https://developer.atlassian.com/platform/forge/limits-async-events/).
+    // A push that throws (RateLimitError, …) leaves the job "pushing" (js/core/jobs.js).
     queue: {
       push: (body, { delaySeconds } = {}) =>
-        queue.push(delaySeconds ? { body, delayInSeconds: Math.min(900, Math.max(1, Math.round(delaySeconds))) } : { body }),
+        queue.push(delaySeconds
+          ? { body, delayInSeconds: Math.min(900, Math.max(1, Math.round(delaySeconds))), concurrency: { ...CHUNK_CONCURRENCY } }
+          : { body, concurrency: { ...CHUNK_CONCURRENCY } }),
     },
     retry: ({ retryAfter = 60, retryReason = InvocationErrorCode.FUNCTION_RETRY_REQUEST, retryData } = {}) =>
       new InvocationError({ retryAfter: Math.min(900, Math.max(1, retryAfter)), retryReason, retryData }),

@@ -198,7 +198,7 @@ describe("onIssueUpdated (avi:jira:updated:issue)", () => {
     const out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"));
     assert.equal(out.status, "queued");
     assert.equal(platform.pushes.length, 1);
-    assert.deepEqual(platform.pushes[0].body.request, { issueKey: "SUP-1" });
+    assert.deepEqual(platform.pushes[0].body.request, { issueKey: "SUP-1", jobId: out.jobId });
     assert.ok(platform.pushes[0].delaySeconds >= 1);
     sim.simulator.faults.clear();
     await drain(h, platform);
@@ -243,7 +243,8 @@ describe("automationAction (action + automation:actionProvider)", () => {
     assert.equal(sim.state().migrations.length, 0, "nothing migrated inline");
     assert.equal(platform.pushes.length, 1);
     const msg = platform.pushes[0].body;
-    assert.deepEqual({ ...msg, request: undefined }, { v: 1, request: undefined, chunk: 1, attempts: 0, stalls: 0, unfinished: 5 });
+    assert.match(msg.chain, /^c[0-9a-z]+\.[0-9a-f]{12}$/, "the message names its chain");
+    assert.deepEqual({ ...msg, request: undefined }, { v: 1, chain: msg.chain, request: undefined, chunk: 1, attempts: 0, stalls: 0, unfinished: 5 });
     assert.deepEqual(msg.request.companies, ["GLOBEX"]);
     assert.equal(msg.request.jobId, out.jobId, "the queued continuation names the job");
     const chunks = await drain(h, platform);
@@ -556,18 +557,21 @@ describe("queueConsumer (@forge/events)", () => {
     assert.ok([...platform.store.keys()].some((k) => k.includes("customers")));
   });
 
-  test("a chunk delivered twice runs twice without a second migration", async () => {
+  test("a chunk delivered again after it completed is dropped: no second run, no second chain", async () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
     await h.automationAction({ companies: "INITECH" }, ctx());
     const msg = platform.pushes.shift();
-    await h.queueConsumer({ body: msg.body });
+    assert.equal((await h.queueConsumer({ body: msg.body })).status, "done");
     const before = sim.state().migrations.length;
     assert.equal(before, 4);
+    const total = (state) => Object.values(state.calls.bySurface).reduce((a, b) => a + b, 0);
+    const calls = total(sim.state());
     const again = await h.queueConsumer({ body: msg.body });
-    assert.equal(again.status, "done");
-    assert.match(again.summary, /migrated=0 already_migrated=4|already_migrated=4/);
+    assert.equal(again.status, "stale");
     assert.equal(sim.state().migrations.length, before);
+    assert.equal(total(sim.state()), calls, "not a single Atlassian call");
+    assert.equal(platform.pushes.length, 0, "nothing queued");
   });
 
   test("a chunk that cannot start a customer stalls out instead of looping forever", async () => {
@@ -600,11 +604,16 @@ describe("queueConsumer (@forge/events)", () => {
     assert.equal((await h.queueConsumer({ body: null })).status, "rejected");
   });
 
-  test("when settings cannot be loaded the consumer asks the platform to retry", async () => {
+  test("when settings cannot be loaded the consumer asks the platform to retry, backing off by retryContext", async () => {
     const h = handlersFor(fakePlatform({ env: { PORTAL_MIGRATE_CONFIG: "{" } }));
-    const out = await h.queueConsumer({ body: { v: 1, request: { companies: ["ACME"] }, chunk: 1 } });
+    const body = { v: 1, request: { companies: ["ACME"] }, chunk: 1 };
+    const out = await h.queueConsumer({ body });
     assert.equal(out.__retry, true);
-    assert.equal(out.retryAfter, 60);
+    assert.equal(out.retryAfter, core.retryDelay(1, {}));
+    // the third retry waits the core's delay for a fourth attempt
+    const later = await h.queueConsumer({ body, retryContext: { retryCount: 3, retryReason: "FUNCTION_RETRY_REQUEST", retryData: {} } });
+    assert.equal(later.retryAfter, core.retryDelay(4, {}));
+    assert.ok(later.retryAfter > out.retryAfter);
   });
 });
 
@@ -691,11 +700,12 @@ describe("manifest.yml and the Forge entry", () => {
       assert.equal(file, "forge");
       assert.equal(typeof entry[name], "function", `src/forge.js exports ${name}`);
     }
-    const used = ["trigger", "jira:workflowPostFunction", "action", "webtrigger", "consumer"].flatMap((m) => manifest.modules[m].map((x) => x.function));
+    const used = ["trigger", "jira:workflowPostFunction", "action", "webtrigger", "consumer", "scheduledTrigger"].flatMap((m) => manifest.modules[m].map((x) => x.function));
     used.push(...manifest.modules["jira:adminPage"].map((p) => p.resolver.function));
     for (const key of used) assert.ok(functions.has(key), `function ${key} is declared`);
     assert.deepEqual(manifest.modules.trigger[0].events, ["avi:jira:updated:issue"]);
     assert.equal(functions.get("queue-consumer").timeoutSeconds, 900);
+    assert.deepEqual(manifest.modules.scheduledTrigger.map((t) => [t.function, t.interval]), [["sweeper", "hour"]]);
     assert.ok(DEFAULT_LIMITS && (await import("../../js/forge/handlers.js")).DEFAULT_BUDGETS.chunk < 900_000);
     const { QUEUE_KEY } = await import("../../js/forge/platform.js");
     assert.equal(manifest.modules.consumer[0].queue, QUEUE_KEY);
