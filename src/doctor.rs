@@ -2,7 +2,7 @@
 
 use crate::api::{assets, confluence, customers, groups, tenant, Urls};
 use crate::client::{Client, Limiter};
-use crate::config::Settings;
+use crate::config::{AssetsConfig, Settings};
 use crate::engine::{resolve_groups, resolve_space, Cache};
 use crate::host::Host;
 use crate::ids::ObjectTypeId;
@@ -90,12 +90,19 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         }
     }
 
-    let workspace = match &s.config.assets.workspace_id {
-        Some(w) => {
+    let workspace = match s.config.assets.as_ref().map(|a| &a.workspace_id) {
+        None => {
+            out.push(skipped(
+                "Assets workspace",
+                "skipped: no \"assets\" in the config (no write-back; spaces from confluence.spaceBy*)",
+            ));
+            String::new()
+        }
+        Some(Some(w)) => {
             out.push(pass("Assets workspace", format!("{w} (from config)")));
             w.clone()
         }
-        None => match client.call(tenant::workspace(site)).await {
+        Some(None) => match client.call(tenant::workspace(site)).await {
             Ok(w) => {
                 out.push(pass("Assets workspace", w.0.clone()));
                 w.0
@@ -116,14 +123,16 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
     let company = company
         .map(str::to_string)
         .or_else(|| s.config.companies.first().cloned());
-    let first = customer_query(&client, s, &urls, company.as_deref(), &mut out).await;
-    let first = first.filter(|p| !p.items.is_empty() || !p.meta.is_empty());
-    match type_attributes(&client, s, &urls, first).await {
-        Some((type_id, attrs)) => attributes(s, type_id, &attrs, &mut out),
-        None => out.push(skipped(
-            "attribute portalAccountAttribute",
-            "skipped: the customer query found no object and names no object type; give a company (doctor --company KEY)",
-        )),
+    if let Some(cfg) = &s.config.assets {
+        let first = customer_query(&client, cfg, &urls, company.as_deref(), &mut out).await;
+        let first = first.filter(|p| !p.items.is_empty() || !p.meta.is_empty());
+        match type_attributes(&client, cfg, &urls, first).await {
+            Some((type_id, attrs)) => attributes(cfg, type_id, &attrs, &mut out),
+            None => out.push(skipped(
+                "attribute portalAccountAttribute",
+                "skipped: the customer query found no object and names no object type; give a company (doctor --company KEY)",
+            )),
+        }
     }
     match resolve_groups(&client, s).await {
         Ok(ids) if ids.is_empty() => out.push(pass("groups resolved", "no groups configured")),
@@ -179,14 +188,22 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         }
     }
 
-    if s.config.assets.company_query.is_some() && company.is_none() {
+    let company_spaces = s
+        .config
+        .assets
+        .as_ref()
+        .is_some_and(|a| a.company_query.is_some());
+    if company_spaces && company.is_none() {
         out.push(skipped(
             "Confluence space visible",
             "skipped: give a company (doctor --company KEY) to check its space",
         ));
     }
-    if let (Some(company), true) = (&company, s.config.assets.company_query.is_some()) {
+    if let (Some(company), true) = (&company, company_spaces) {
         out.push(space(&client, s, &urls, &cache, company).await);
+    }
+    if let Some(c) = configured_spaces(&client, s).await {
+        out.push(c);
     }
 
     match client.call(customers::list(&urls, 0, 1)).await {
@@ -209,13 +226,13 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
 /// The customer query with the company (or a probe value) on its first page.
 async fn customer_query(
     client: &Client<'_>,
-    s: &Settings,
+    cfg: &AssetsConfig,
     urls: &Urls,
     company: Option<&str>,
     out: &mut Vec<Check>,
 ) -> Option<assets::SearchPage> {
     let probe = company.unwrap_or("portal-migrate-doctor");
-    let q = match assets::substitute(&s.config.assets.customer_query, "company", probe) {
+    let q = match assets::substitute(&cfg.customer_query, "company", probe) {
         Ok(q) => q,
         Err(e) => {
             out.push(failed(
@@ -249,11 +266,11 @@ async fn customer_query(
 /// type the customer query names (by id, or by name through one object of that type).
 async fn type_attributes(
     client: &Client<'_>,
-    s: &Settings,
+    cfg: &AssetsConfig,
     urls: &Urls,
     first: Option<assets::SearchPage>,
 ) -> Option<(Option<ObjectTypeId>, Vec<assets::TypeAttribute>)> {
-    let query = &s.config.assets.customer_query;
+    let query = &cfg.customer_query;
     let page = match first {
         Some(p) => Some(p),
         None => match assets::object_type_name_in(query) {
@@ -281,15 +298,17 @@ async fn type_attributes(
 
 /// The customer object's attributes the config names.
 fn attributes(
-    s: &Settings,
+    cfg: &AssetsConfig,
     type_id: Option<ObjectTypeId>,
     attrs: &[assets::TypeAttribute],
     out: &mut Vec<Check>,
 ) {
-    let cfg = &s.config.assets;
     let wanted = [
         Some(("portalAccountAttribute", &cfg.portal_account_attribute)),
         cfg.email_attribute.as_ref().map(|e| ("emailAttribute", e)),
+        cfg.company_attribute
+            .as_ref()
+            .map(|e| ("companyAttribute", e)),
     ];
     for (field, name) in wanted.into_iter().flatten() {
         let of_type: Vec<_> = attrs
@@ -313,6 +332,43 @@ fn attributes(
             )),
         }
     }
+}
+
+/// Every space `confluence.spaceByOrganization` / `spaceByEmailDomain` names exists and is visible.
+async fn configured_spaces(client: &Client<'_>, s: &Settings) -> Option<Check> {
+    const NAME: &str = "configured spaces visible";
+    let c = s.config.confluence.as_ref()?;
+    let keys: std::collections::BTreeSet<&String> = c
+        .space_by_organization
+        .values()
+        .chain(c.space_by_email_domain.values())
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let mut missing = Vec::new();
+    for k in &keys {
+        let key = crate::ids::SpaceKey::new(k.as_str());
+        match client.call(confluence::find_space(&s.site_url, &key)).await {
+            Ok(Some(_)) => {}
+            Ok(None) => missing.push(format!("{k} not found or not visible")),
+            Err(e) => missing.push(format!("{k}: {e}")),
+        }
+    }
+    let list = keys
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(if missing.is_empty() {
+        pass(NAME, list)
+    } else {
+        failed(
+            NAME,
+            missing.join("; "),
+            "fix the space keys in confluence.spaceByOrganization / spaceByEmailDomain, or give the account space admin on them",
+        )
+    })
 }
 
 /// The company's space exists and is visible.

@@ -48,6 +48,9 @@ pub enum Error {
         surface: Surface,
         message: String,
     },
+    /// The journal's state forbids what was asked (discarding a job a customer of which waits for
+    /// its write-back). Do what the message says first.
+    Refused { message: String },
     /// The host's journal failed; the job stops rather than risk losing what it did. Re-run after fixing storage.
     Journal { message: String },
 }
@@ -66,6 +69,7 @@ impl Error {
             Error::Paging { .. } => "PAGING",
             Error::Unavailable { .. } => "ROUTE_UNAVAILABLE",
             Error::Busy { .. } => "BUSY",
+            Error::Refused { .. } => "REFUSED",
             Error::Journal { .. } => "JOURNAL",
         }
     }
@@ -103,6 +107,11 @@ impl Error {
     pub fn config(path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Config {
             path: path.into(),
+            message: message.into(),
+        }
+    }
+    pub fn refused(message: impl Into<String>) -> Self {
+        Error::Refused {
             message: message.into(),
         }
     }
@@ -153,6 +162,7 @@ impl fmt::Display for Error {
             } => write!(f, "{op} ({surface}): {message}"),
             Error::Journal { message } => write!(f, "journal: {message}"),
             Error::Busy { message } => write!(f, "busy: {message}"),
+            Error::Refused { message } => write!(f, "refused: {message}"),
         }
     }
 }

@@ -171,6 +171,27 @@ pub fn unpct(v: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+impl SpaceKey {
+    /// A space key as Confluence allows it: alphanumeric, up to 255 characters
+    /// (support.atlassian.com/confluence-cloud/docs/choose-a-space-key/); personal spaces are `~` and
+    /// an id.
+    pub fn parse(s: &str) -> Result<SpaceKey, String> {
+        let body = s.strip_prefix('~').unwrap_or(s);
+        let ok = !body.is_empty()
+            && s.len() <= 255
+            && body.chars().all(|c| {
+                c.is_ascii_alphanumeric() || (s.starts_with('~') && (c == ':' || c == '-'))
+            });
+        if ok {
+            Ok(SpaceKey::new(s))
+        } else {
+            Err(format!(
+                "{s:?} is not a Confluence space key (letters and digits, e.g. \"ACME\")"
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,7 +223,11 @@ fn a_job_that_fails_before_any_migrate_is_closed_and_blocks_nothing() {
         kind: FaultKind::Status(404, None),
     });
     let e = env.run(&cfg, json!({"issueKey": "SUP-404"})).unwrap_err();
-    assert_eq!(e.status(), Some(404));
+    assert_eq!(e.code(), "REQUEST", "{e}");
+    assert!(
+        e.to_string().contains("issue SUP-404 does not exist"),
+        "{e}"
+    );
     let jobs: Vec<(String, String)> = env
         .journal
         .entries

@@ -19,7 +19,7 @@ fn get(v: &JsValue, path: &str) -> JsValue {
         .fold(v.clone(), |o, k| Reflect::get(&o, &k.into()).unwrap())
 }
 
-const CONFIG: &str = r#"{siteUrl: "https://acme.atlassian.net", assets: {customerQuery: "objectTypeId = 4 AND Company = {company}", portalAccountAttribute: "91"}, groups: ["g-1"]}"#;
+const CONFIG: &str = r#"{siteUrl: "https://acme.atlassian.net", assets: {customerQuery: "objectTypeId = 4 AND Company = {company}", portalAccountAttribute: "91"}, groups: ["g-1"], migrate: {mode: "single"}}"#;
 
 /// A one-customer tenant answering by path, in plain JS (a stand-in for a host's fetch).
 const FETCH: &str = r#"(() => {
@@ -37,6 +37,9 @@ const FETCH: &str = r#"(() => {
         ? ok({ errorMessages: ["gone"] }, 404)
         : ok({ accountId: u.searchParams.get("accountId"), accountType: state.migrated ? "atlassian" : "customer", emailAddress: "a@b.example" });
     if (p.includes("migrate-to-atlassian-account-user/qm%3A1%3Aa")) { state.migrated = true; return ok({ aaUser: { accountId: "712020:new" } }); }
+    const object = () => ({ id: "7", objectType: { id: "4" }, attributes: [{ objectTypeAttributeId: "91", objectAttributeValues: [{ value: state.attr }] }] });
+    if (p === "/jsm/assets/workspace/w-1/v1/object/7" && r.method === "GET") return ok(object());
+    // The answer carries no attributes (the docs promise none), so the core reads the object back.
     if (p === "/jsm/assets/workspace/w-1/v1/object/7") { state.attr = JSON.parse(r.body).attributes[0].objectAttributeValues[0].value; return ok({ id: "7" }); }
     if (p === "/rest/api/3/group/user") { if (state.member) return ok({ errorMessages: ["Cannot add user. User is already a member of 'x'"] }, 400); state.member = true; return ok({ name: "migrated" }, 201); }
     return ok({ errorMessages: ["no route " + p] }, 501);

@@ -1,12 +1,19 @@
 // --customers-file: a UTF-8 CSV (a BOM is fine) with a header. The ids come from the first column
-// named customer, email, accountId or portalAccountId, else from the first column. Any other encoding
-// is refused (exit 2) rather than turned into U+FFFD ids that match nobody.
+// named customer, email, accountId or portalAccountId, else from the first column; an optional
+// `space` column names each customer's Confluence space (it wins over every lookup). Any other
+// encoding is refused (exit 2) rather than turned into U+FFFD ids that match nobody.
 import { readFileSync } from "node:fs";
 import { UsageError } from "./errors.js";
 
 const COLUMNS = ["customer", "email", "accountid", "portalaccountid"];
 
+/** The ids of a customers file (see readCustomersRows for the spaces too). */
 export function readCustomersFile(file) {
+  return readCustomersRows(file).ids;
+}
+
+/** `{ids, spaces}`: the ids in file order and, from a `space` column, `{id: spaceKey}`. */
+export function readCustomersRows(file) {
   let bytes;
   try {
     bytes = readFileSync(file);
@@ -18,7 +25,17 @@ export function readCustomersFile(file) {
   const header = rows[0].map((h) => h.trim().toLowerCase());
   const found = COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);
   const col = found ?? 0;
-  return rows.slice(1).map((r) => (r[col] ?? "").trim()).filter((v) => v !== "");
+  const spaceCol = header.indexOf("space");
+  const ids = [];
+  const spaces = {};
+  for (const r of rows.slice(1)) {
+    const id = (r[col] ?? "").trim();
+    if (id === "") continue;
+    ids.push(id);
+    const space = spaceCol >= 0 && spaceCol !== col ? (r[spaceCol] ?? "").trim() : "";
+    if (space !== "") spaces[id] = space;
+  }
+  return { ids, spaces };
 }
 
 /** The text of a UTF-8 file without its BOM; a UsageError naming the file and line otherwise. */

@@ -22,7 +22,10 @@ export async function runJob(request, config, host, { progress, quiet = false, o
     out.print(out.style.yellow(busyLine(result)));
     return result;
   }
-  if (!quiet) out.print(renderTable(result.report));
+  if (!quiet) {
+    out.print(renderTable(result.report));
+    for (const line of result.companyLines ?? []) out.print(line + "\n");
+  }
   out.print(styleSummary(out.style, result.summary, result.report.totals) + "\n");
   const { issue, commentError } = result.report;
   if (commentError) out.print(`comment: not posted on ${issue}: ${commentError}\n`);

@@ -19,5 +19,16 @@ export function renderTable(report) {
 function detail(c) {
   const err = (c.error ?? "").replace(/\s+/g, " ");
   if (c.failedStep) return `${c.failedStep}: ${err}`;
-  return err;
+  if (err) return err;
+  return [c.plan ? planText(c.plan) : "", ...(c.notes ?? [])].filter(Boolean).join("; ");
+}
+
+/** A dry run's plan for one customer, call by call (the core decides it; this only words it). */
+export function planText(p) {
+  const bits = [];
+  if (p.migrate) bits.push(`migrate: ${p.migrate}`);
+  if (p.writeBack) bits.push(`write ${p.writeBack.value} to "${p.writeBack.attribute}" of object ${p.writeBack.object}`);
+  if (p.groups?.length) bits.push(`add to group ${p.groups.join(", ")}`);
+  if (p.space) bits.push(`grant ${p.space.permissions.join(", ")} in space ${p.space.key} (from ${p.space.from})`);
+  return bits.join("; ");
 }

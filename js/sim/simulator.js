@@ -16,6 +16,7 @@ export function demoConfig(url, state) {
       customerQuery: 'objectType = "Customer" AND "Company" = {company}',
       portalAccountAttribute: "Portal Account",
       emailAttribute: "Email",
+      companyAttribute: "Company",
       companyQuery: 'objectType = "Company" AND Key = {company}',
       spaceKeyAttribute: "Confluence Space",
     },

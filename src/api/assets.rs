@@ -158,6 +158,57 @@ pub fn type_attributes(urls: &Urls, type_id: &ObjectTypeId) -> Op<Vec<TypeAttrib
     )
 }
 
+/// `GET /objectschema/list?startAt&maxResults` (§3.6): one page of the workspace's schema ids.
+pub fn schemas(urls: &Urls, start_at: u64) -> Op<Page<String>> {
+    #[derive(Deserialize)]
+    struct S {
+        #[serde(deserialize_with = "crate::ids::string_or_number")]
+        id: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct R {
+        #[serde(default, deserialize_with = "opt_u64")]
+        total: Option<u64>,
+        #[serde(default, deserialize_with = "bool_or_string")]
+        is_last: Option<bool>,
+        #[serde(default)]
+        values: Vec<S>,
+    }
+    Op::safe(
+        "assets.schemas",
+        HttpRequest::get(
+            Surface::Assets,
+            format!(
+                "{}/objectschema/list?startAt={start_at}&maxResults=50",
+                urls.assets
+            ),
+        ),
+        |r| {
+            let p: R = r.json()?;
+            Ok(Page::new(
+                p.values.into_iter().map(|s| s.id).collect(),
+                p.is_last,
+                p.total,
+            ))
+        },
+    )
+}
+
+/// `GET /objectschema/{id}/attributes` (§3.6): the attributes of every object type in a schema,
+/// each with its type, so an attribute given by id can be named in AQL (which takes names only:
+/// support.atlassian.com/jira-service-management-cloud/docs/use-assets-query-language-aql).
+pub fn schema_attributes(urls: &Urls, schema: &str) -> Op<Vec<TypeAttribute>> {
+    Op::safe(
+        "assets.schemaAttributes",
+        HttpRequest::get(
+            Surface::Assets,
+            format!("{}/objectschema/{}/attributes", urls.assets, pct(schema)),
+        ),
+        |r| r.json(),
+    )
+}
+
 /// The object type a customer query names (`objectTypeId = 4`), if it names one by id.
 pub fn object_type_in(query: &str) -> Option<ObjectTypeId> {
     let lower = query.to_ascii_lowercase();

@@ -7,6 +7,7 @@ pub mod comments;
 pub mod confluence;
 pub mod customers;
 pub mod groups;
+pub mod organizations;
 pub mod tenant;
 pub mod users;
 

@@ -139,6 +139,7 @@ pub fn portal_customer_for(users: &[User], email: &str) -> Option<AccountId> {
 
 /// `GET /rest/api/3/issue/{key}?fields=reporter`: the reporter, `None` when the issue has none.
 pub fn issue_reporter(site: &str, issue: &IssueKey) -> Op<Option<User>> {
+    let key = issue.0.clone();
     Op::safe(
         "issues.get",
         HttpRequest::get(
@@ -148,7 +149,16 @@ pub fn issue_reporter(site: &str, issue: &IssueKey) -> Op<Option<User>> {
                 pct(issue.as_str())
             ),
         ),
-        |r| {
+        move |r| {
+            // Jira answers 404 for an issue that does not exist or that the account may not see
+            // (developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-get).
+            if r.status() == 404 {
+                return Err(crate::error::Error::request(format!(
+                    "issue {key} does not exist, or the account cannot see it ({}: HTTP 404: {})",
+                    r.op,
+                    r.message()
+                )));
+            }
             let v: serde_json::Value = r.json()?;
             match v.pointer("/fields/reporter") {
                 Some(u) if !u.is_null() => serde_json::from_value(u.clone())

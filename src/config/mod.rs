@@ -27,7 +27,9 @@ pub struct Config {
     pub api_url: Option<String>,
     #[serde(default)]
     pub cloud_id: Option<String>,
-    pub assets: AssetsConfig,
+    /// Absent on a site without Assets: no write-back, spaces only from `confluence.spaceBy*`.
+    #[serde(default)]
+    pub assets: Option<AssetsConfig>,
     #[serde(default)]
     pub groups: Vec<String>,
     #[serde(default)]
@@ -60,6 +62,10 @@ pub struct AssetsConfig {
     /// The attribute (name or id) holding the customer's email, used to reconcile a lost migrate answer.
     #[serde(default)]
     pub email_attribute: Option<String>,
+    /// The customer object's attribute (name or id) holding its company key, so a customer found
+    /// through any source gets its company (and so its space).
+    #[serde(default)]
+    pub company_attribute: Option<String>,
     /// AQL with `{company}` finding the company's object (for its Confluence space).
     #[serde(default)]
     pub company_query: Option<String>,
@@ -80,6 +86,12 @@ pub struct ConfluenceConfig {
     /// `rest` (default, documented v1 API) or `graphql` (internal `/cgraphql` mutation).
     #[serde(default)]
     pub mode: SpaceMode,
+    /// Space key per JSM organization name, for customers whose company has no space.
+    #[serde(default)]
+    pub space_by_organization: BTreeMap<String, String>,
+    /// Space key per email domain (`acme.com`), the last resort.
+    #[serde(default)]
+    pub space_by_email_domain: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

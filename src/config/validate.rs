@@ -2,7 +2,7 @@
 
 use super::hosts::{self, Role};
 use super::{
-    Config, Settings, SpaceMode, DEFAULT_ADMIN_URL, DEFAULT_API_URL, MAX_BULK_BATCH,
+    AssetsConfig, Config, Settings, SpaceMode, DEFAULT_ADMIN_URL, DEFAULT_API_URL, MAX_BULK_BATCH,
     MAX_CONCURRENCY,
 };
 use crate::error::{Error, Result};
@@ -18,44 +18,8 @@ impl Config {
         if let Some(c) = &self.cloud_id {
             token("$.cloudId", c)?;
         }
-        if let Some(w) = &self.assets.workspace_id {
-            token("$.assets.workspaceId", w)?;
-        }
-        let q = &self.assets.customer_query;
-        if q.trim().is_empty() {
-            return Err(Error::config("$.assets.customerQuery", "must not be empty"));
-        }
-        if !q.contains("{company}") {
-            return Err(Error::config(
-                "$.assets.customerQuery",
-                "must contain the {company} placeholder",
-            ));
-        }
-        nonempty(
-            "$.assets.portalAccountAttribute",
-            &self.assets.portal_account_attribute,
-        )?;
-        if let Some(cq) = &self.assets.company_query {
-            if !cq.contains("{company}") {
-                return Err(Error::config(
-                    "$.assets.companyQuery",
-                    "must contain the {company} placeholder",
-                ));
-            }
-            if self.assets.space_key_attribute.is_none() {
-                return Err(Error::config(
-                    "$.assets.spaceKeyAttribute",
-                    "is required with assets.companyQuery",
-                ));
-            }
-        }
-        if let Some(p) = self.assets.page_size {
-            if !(1..=1000).contains(&p) {
-                return Err(Error::config(
-                    "$.assets.pageSize",
-                    "must be between 1 and 1000",
-                ));
-            }
+        if let Some(a) = &self.assets {
+            assets(a)?;
         }
         for (i, g) in self.groups.iter().enumerate() {
             nonempty(&format!("$.groups[{i}]"), g)?;
@@ -141,6 +105,16 @@ impl Config {
             for (i, p) in c.permissions.iter().enumerate() {
                 space_permissions.push(permission(&format!("$.confluence.permissions[{i}]"), p)?);
             }
+            space_map(
+                "$.confluence.spaceByOrganization",
+                &c.space_by_organization,
+                false,
+            )?;
+            space_map(
+                "$.confluence.spaceByEmailDomain",
+                &c.space_by_email_domain,
+                true,
+            )?;
         }
         Ok(Settings {
             site_url,
@@ -151,6 +125,81 @@ impl Config {
             config: self,
         })
     }
+}
+
+fn assets(a: &AssetsConfig) -> Result<()> {
+    if let Some(w) = &a.workspace_id {
+        token("$.assets.workspaceId", w)?;
+    }
+    let q = &a.customer_query;
+    if q.trim().is_empty() {
+        return Err(Error::config("$.assets.customerQuery", "must not be empty"));
+    }
+    if !q.contains("{company}") {
+        return Err(Error::config(
+            "$.assets.customerQuery",
+            "must contain the {company} placeholder",
+        ));
+    }
+    nonempty(
+        "$.assets.portalAccountAttribute",
+        &a.portal_account_attribute,
+    )?;
+    if let Some(c) = &a.company_attribute {
+        nonempty("$.assets.companyAttribute", c)?;
+    }
+    if let Some(cq) = &a.company_query {
+        if !cq.contains("{company}") {
+            return Err(Error::config(
+                "$.assets.companyQuery",
+                "must contain the {company} placeholder",
+            ));
+        }
+        if a.space_key_attribute.is_none() {
+            return Err(Error::config(
+                "$.assets.spaceKeyAttribute",
+                "is required with assets.companyQuery",
+            ));
+        }
+    }
+    if let Some(p) = a.page_size {
+        if !(1..=1000).contains(&p) {
+            return Err(Error::config(
+                "$.assets.pageSize",
+                "must be between 1 and 1000",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Space keys are letters and digits (Confluence's rule for global spaces; personal ones start
+/// with `~`); email domains are bare host names.
+fn space_map(
+    path: &str,
+    map: &std::collections::BTreeMap<String, String>,
+    domains: bool,
+) -> Result<()> {
+    for (k, v) in map {
+        let at = format!("{path}[{k:?}]");
+        if k.trim().is_empty() {
+            return Err(Error::config(path, "keys must not be empty"));
+        }
+        if domains {
+            let d = k.trim_start_matches('@');
+            let ok = d.contains('.')
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            if !ok {
+                return Err(Error::config(
+                    &at,
+                    format!("{k:?} is not an email domain (e.g. \"acme.com\")"),
+                ));
+            }
+        }
+        crate::ids::SpaceKey::parse(v).map_err(|m| Error::config(&at, m))?;
+    }
+    Ok(())
 }
 
 const MINUTE_MS: u64 = 60_000;

@@ -13,6 +13,7 @@ mod records;
 mod request;
 mod resolve;
 mod sources;
+mod spaces;
 mod steps;
 #[cfg(test)]
 mod testing;
@@ -29,7 +30,7 @@ use crate::config::{MigrateMode, Settings};
 use crate::error::Result;
 use crate::host::{Host, ProgressEvent};
 use crate::http::Surface;
-use crate::journal::{Lease, Records};
+use crate::journal::{JobRecord, Lease, Records};
 use crate::report::{CustomerReport, Report};
 use ctx::{Ctx, Job};
 use futures::StreamExt;
@@ -137,7 +138,7 @@ async fn run_owned(
         Err(e) => return Err(records::end_early(&records, &mut job, continuing, e).await),
     };
     let mut ctx = Ctx::new(settings, client, records, host.progress, urls, job_info);
-    let (mut report, complete) = match process(&mut ctx, &request).await {
+    let (mut report, complete) = match process(&mut ctx, &request, &mut job).await {
         Ok(r) => r,
         Err(e) if ctx.client.calls_of(&MIGRATE_OPS) == 0 => {
             // Nothing irreversible happened: the job is closed as failed and blocks nothing.
@@ -180,9 +181,17 @@ async fn run_owned(
 
 /// Resolves the names, collects the customers and runs them: the report, and whether every customer
 /// was reached.
-async fn process(ctx: &mut Ctx<'_>, request: &MigrationRequest) -> Result<(Report, bool)> {
+async fn process(
+    ctx: &mut Ctx<'_>,
+    request: &MigrationRequest,
+    job: &mut JobRecord,
+) -> Result<(Report, bool)> {
     ctx.groups = resolve::groups(&ctx.client, ctx.s).await?;
     let work = sources::collect(ctx, request).await?;
+    if !ctx.dry_run {
+        job.collected = Some(work.len());
+        ctx.records.put_job(job).await?;
+    }
     let ctx = &*ctx;
     ctx.total.set(work.len());
     ctx.progress.event(&ProgressEvent::Start {
@@ -232,9 +241,11 @@ pub(crate) async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> 
         Some(c) => c.clone(),
         None => client.call(tenant::tenant_info(&s.site_url)).await?.0,
     };
-    let workspace = match &s.config.assets.workspace_id {
-        Some(w) => w.clone(),
-        None => client.call(tenant::workspace(&s.site_url)).await?.0,
+    // A site without Assets in the config never calls Assets: no workspace to look up.
+    let workspace = match s.config.assets.as_ref().map(|a| &a.workspace_id) {
+        None => String::new(),
+        Some(Some(w)) => w.clone(),
+        Some(None) => client.call(tenant::workspace(&s.site_url)).await?.0,
     };
     Ok(Urls::new(
         &s.site_url,

@@ -27,6 +27,7 @@ pub(crate) async fn start_job(
         finished: false,
         comment: None,
         ended: None,
+        collected: None,
     });
     job.finished = false;
     job.ended = None;
@@ -105,6 +106,11 @@ pub(crate) async fn stage(
             .company
             .clone()
             .or_else(|| prev.as_ref().and_then(|p| p.company.clone())),
+        space: w
+            .space
+            .as_ref()
+            .map(|k| k.0.clone())
+            .or_else(|| prev.as_ref().and_then(|p| p.space.clone())),
         account_id: account.cloned(),
         migrated_by_job: if stage == Stage::Migrated {
             Some(ctx.job_id.clone())
@@ -144,6 +150,7 @@ pub(crate) async fn finished(
         email: email.or_else(|| prev.as_ref().and_then(|r| r.email.clone())),
         asset_object_id: rep.asset_object_id.clone(),
         company: rep.company.clone(),
+        space: prev.as_ref().and_then(|r| r.space.clone()),
         account_id: Some(account.clone()),
         migrated_by_job: prev.and_then(|r| r.migrated_by_job),
         done,

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -12,6 +13,10 @@ pub struct MigrationRequest {
     /// Portal account ids, account ids or emails.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customers: Vec<String>,
+    /// A Confluence space per entry of `customers` (a `space` column of a customers file); it wins
+    /// over every lookup.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub customer_spaces: BTreeMap<String, String>,
     /// The issue the job came from: its reporter is a customer (unless `reporter` is false) and it gets
     /// the summary comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +85,15 @@ impl MigrationRequest {
                     "customers[{i}] {c:?} is not a portal account id, account id or email"
                 )));
             }
+        }
+        for (c, k) in &self.customer_spaces {
+            if !self.customers.contains(c) {
+                return Err(Error::request(format!(
+                    "customerSpaces names {c:?}, which is not in customers"
+                )));
+            }
+            crate::ids::SpaceKey::parse(k)
+                .map_err(|m| Error::request(format!("customerSpaces[{c:?}]: {m}")))?;
         }
         if let Some(k) = &self.issue_key {
             let ok = !k.is_empty()

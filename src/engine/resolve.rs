@@ -19,6 +19,8 @@ pub struct Cache {
     spaces: RefCell<BTreeMap<String, Option<SpaceKey>>>,
     /// space key → its id and the grants its users hold, read once per job and kept up to date
     grants: RefCell<BTreeMap<SpaceKey, Option<SpaceGrants>>>,
+    /// Every attribute of the workspace's schemas by id, read once when one is needed by id.
+    schema_attributes: RefCell<Option<BTreeMap<String, assets::TypeAttribute>>>,
 }
 
 /// A space's id and the grants each user holds in it.
@@ -174,6 +176,54 @@ pub async fn attribute(
     Ok(resolved)
 }
 
+/// The attribute `id` (its name and object type), from the workspace's schemas (read once per job):
+/// AQL names attributes, so a customer looked up by id needs the attribute's name.
+pub async fn attribute_by_id(
+    client: &Client<'_>,
+    urls: &Urls,
+    cache: &Cache,
+    id: &str,
+    path: &str,
+) -> Result<assets::TypeAttribute> {
+    if cache.schema_attributes.borrow().is_none() {
+        let mut schemas = Vec::new();
+        client
+            .all_pages(
+                &Walk::new("the Assets object schemas"),
+                |start| assets::schemas(urls, start),
+                |s| s.clone(),
+                async |page| {
+                    schemas.extend(page.items);
+                    Ok(())
+                },
+            )
+            .await?;
+        let mut all = BTreeMap::new();
+        for schema in schemas {
+            for a in client
+                .call(assets::schema_attributes(urls, &schema))
+                .await?
+            {
+                all.insert(a.id.0.clone(), a);
+            }
+        }
+        *cache.schema_attributes.borrow_mut() = Some(all);
+    }
+    cache
+        .schema_attributes
+        .borrow()
+        .as_ref()
+        .and_then(|all| all.get(id).cloned())
+        .ok_or_else(|| {
+            Error::config(
+                path,
+                format!(
+                    "no Assets attribute has the id {id:?} in any object schema of this workspace"
+                ),
+            )
+        })
+}
+
 /// The company's Confluence space key, from its Assets object (once per company and job).
 pub async fn space(
     client: &Client<'_>,
@@ -182,7 +232,9 @@ pub async fn space(
     cache: &Cache,
     company: Option<&str>,
 ) -> Result<Option<SpaceKey>> {
-    let cfg = &s.config.assets;
+    let Some(cfg) = &s.config.assets else {
+        return Ok(None);
+    };
     let (Some(company), Some(query), Some(attr)) =
         (company, &cfg.company_query, &cfg.space_key_attribute)
     else {

@@ -9,30 +9,61 @@ use super::work::{dedupe, AssetRef, Work};
 use crate::api::{assets, customers, users};
 use crate::client::Walk;
 use crate::error::{Error, Result};
-use crate::ids::{CustomerRef, IssueKey};
+use crate::ids::{CustomerRef, IssueKey, SpaceKey};
 use crate::journal::{CustomerRecord, Stage, CUSTOMER_PREFIX};
 
 const DIRECTORY_PAGE: u32 = 500;
 
+/// A customer named by id or email (a request's list, an issue's reporter, the directory).
+struct Explicit {
+    reference: CustomerRef,
+    source: String,
+    email: Option<String>,
+    /// The space the request names for it (a `space` column of a customers file).
+    space: Option<SpaceKey>,
+}
+
 /// Collects every customer of the request, each once.
 pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec<Work>> {
     let mut work = Vec::new();
-    for key in req.companies_or(&ctx.s.config.companies) {
-        let aql = assets::substitute(&ctx.s.config.assets.customer_query, "company", key)?;
+    let companies = req.companies_or(&ctx.s.config.companies);
+    let assets_cfg = ctx.s.config.assets.as_ref();
+    if let (Some(first), None) = (companies.first(), assets_cfg) {
+        return Err(Error::request(format!(
+            "company {first:?}: a company source needs assets.customerQuery in the config (this config has no \"assets\")"
+        )));
+    }
+    for key in companies {
+        let Some(cfg) = assets_cfg else { break };
+        let aql = assets::substitute(&cfg.customer_query, "company", key)?;
+        let before = work.len();
         objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
+        if work.len() == before {
+            known_company(ctx, key, &aql).await?;
+        }
         // Once per company, before its customers run side by side and would each look it up.
         if let Some(space) = ctx.space_for(Some(key)).await? {
             resolve::load_grants(&ctx.client, &ctx.urls.site, &ctx.cache, &space).await?;
         }
     }
     if let Some(aql) = &req.aql {
+        if assets_cfg.is_none() {
+            return Err(Error::request(
+                "an AQL source needs the \"assets\" section in the config",
+            ));
+        }
         objects_to_work(ctx, aql, None, "aql", &mut work).await?;
     }
-    let mut explicit: Vec<(CustomerRef, String, Option<String>)> = Vec::new();
+    let mut explicit: Vec<Explicit> = Vec::new();
     for c in &req.customers {
         let r = CustomerRef::parse(c)
             .ok_or_else(|| Error::request(format!("{c:?} is not a customer id or email")))?;
-        explicit.push((r, format!("customer:{c}"), None));
+        explicit.push(Explicit {
+            reference: r,
+            source: format!("customer:{c}"),
+            email: None,
+            space: req.customer_spaces.get(c).map(|k| SpaceKey::new(k.clone())),
+        });
     }
     if let (Some(issue), true) = (&req.issue_key, req.reporter.unwrap_or(true)) {
         let key = IssueKey::new(issue.clone());
@@ -41,12 +72,13 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
             .call(users::issue_reporter(&ctx.urls.site, &key))
             .await?
         {
-            Some(u) => explicit.push((
-                CustomerRef::parse(u.account_id.as_str())
+            Some(u) => explicit.push(Explicit {
+                reference: CustomerRef::parse(u.account_id.as_str())
                     .unwrap_or(CustomerRef::Account(u.account_id.clone())),
-                format!("issue:{issue}"),
-                u.email(),
-            )),
+                source: format!("issue:{issue}"),
+                email: u.email(),
+                space: None,
+            }),
             None => return Err(Error::request(format!("issue {issue} has no reporter"))),
         }
     }
@@ -54,18 +86,16 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
         let domain = filter.email_domain.as_deref();
         directory(ctx, domain, &mut explicit, &mut work).await?;
     }
-    for (reference, source, email) in explicit {
-        let (asset, asset_email) = match locate(ctx, &reference).await? {
-            Some((a, e)) => (Some(a), e),
-            None => (None, None),
-        };
+    for e in explicit {
+        let found = locate(ctx, &e.reference).await?;
         work.push(Work {
-            reference: Some(reference),
-            email: email.or(asset_email),
-            company: None,
-            asset,
-            source,
+            reference: Some(e.reference),
+            email: e.email.or(found.as_ref().and_then(|f| f.email.clone())),
+            company: found.as_ref().and_then(|f| f.company.clone()),
+            asset: found.and_then(|f| f.asset),
+            source: e.source,
             skip_reason: None,
+            space: e.space,
         });
     }
     // This job's own customers left open by earlier runs (crash, deadline, a failed step). Other
@@ -77,17 +107,20 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
             .filter(|r| r.stage != Stage::Complete && r.job_id == ctx.job_id);
         for r in open {
             let reference = CustomerRef::Portal(r.portal_account_id.clone());
-            let asset = match &r.asset_object_id {
-                Some(_) => locate(ctx, &reference).await?.map(|(a, _)| a),
+            let found = match &r.asset_object_id {
+                Some(_) => locate(ctx, &reference).await?,
                 None => None,
             };
             work.push(Work {
                 reference: Some(reference),
                 email: r.email,
-                company: r.company,
-                asset,
+                company: r
+                    .company
+                    .or_else(|| found.as_ref().and_then(|f| f.company.clone())),
+                asset: found.and_then(|f| f.asset),
                 source: "journal".into(),
                 skip_reason: None,
+                space: r.space.map(SpaceKey::new),
             });
         }
     }
@@ -129,7 +162,7 @@ async fn directory_paging(ctx: &Ctx<'_>) -> Result<Paging> {
 async fn directory(
     ctx: &Ctx<'_>,
     email_domain: Option<&str>,
-    out: &mut Vec<(CustomerRef, String, Option<String>)>,
+    out: &mut Vec<Explicit>,
     skipped: &mut Vec<Work>,
 ) -> Result<()> {
     let domain =
@@ -157,9 +190,12 @@ async fn directory(
                         }
                     }
                     match c.id() {
-                        Some(id) => {
-                            out.push((CustomerRef::Portal(id.clone()), "directory".into(), email))
-                        }
+                        Some(id) => out.push(Explicit {
+                            reference: CustomerRef::Portal(id.clone()),
+                            source: "directory".into(),
+                            email,
+                            space: None,
+                        }),
                         None => skipped.push(Work {
                             reference: None,
                             email,
@@ -169,6 +205,7 @@ async fn directory(
                             skip_reason: Some(
                                 "a directory entry without username, accountId or id".into(),
                             ),
+                            space: None,
                         }),
                     }
                 }
@@ -179,7 +216,62 @@ async fn directory(
 }
 
 fn page_size(ctx: &Ctx<'_>) -> u32 {
-    ctx.s.config.assets.page_size.unwrap_or(100)
+    ctx.s
+        .config
+        .assets
+        .as_ref()
+        .and_then(|a| a.page_size)
+        .unwrap_or(100)
+}
+
+/// A company whose query found no customer: an error naming it unless its company object exists
+/// (then it simply has no customers). Nothing has changed yet when this fails.
+async fn known_company(ctx: &Ctx<'_>, key: &str, aql: &str) -> Result<()> {
+    let Some(cfg) = &ctx.s.config.assets else {
+        return Ok(());
+    };
+    if let Some(q) = &cfg.company_query {
+        let find = assets::substitute(q, "company", key)?;
+        if !ctx
+            .client
+            .call(assets::search(&ctx.urls, &find, 0, 1))
+            .await?
+            .items
+            .is_empty()
+        {
+            return Ok(());
+        }
+    }
+    let known: Vec<&str> = ctx.s.config.companies.iter().map(String::as_str).collect();
+    Err(Error::request(format!(
+        "no company {key:?}: assets.customerQuery ({aql}) found no customer{}{}",
+        if cfg.company_query.is_some() {
+            " and assets.companyQuery no company object"
+        } else {
+            ""
+        },
+        crate::names::suggest(key, &known)
+    )))
+}
+
+/// What an Assets object says of its customer.
+struct Found {
+    asset: Option<AssetRef>,
+    email: Option<String>,
+    company: Option<String>,
+}
+
+/// An attribute's value on `obj`, the attribute given by name or id.
+async fn read(
+    ctx: &Ctx<'_>,
+    meta: &[assets::TypeAttribute],
+    obj: &assets::AssetObject,
+    wanted: &Option<String>,
+    path: &str,
+) -> Result<Option<String>> {
+    let Some(w) = wanted else { return Ok(None) };
+    let a = resolve::attribute(&ctx.client, &ctx.urls, &ctx.cache, meta, obj, w, path).await?;
+    Ok(obj.value(&a))
 }
 
 /// Turns the objects an AQL query finds (every page) into work items.
@@ -190,7 +282,9 @@ async fn objects_to_work(
     source: &str,
     out: &mut Vec<Work>,
 ) -> Result<()> {
-    let cfg = &ctx.s.config.assets;
+    let Some(cfg) = &ctx.s.config.assets else {
+        return Ok(());
+    };
     let size = page_size(ctx);
     ctx.client
         .all_pages(
@@ -209,20 +303,26 @@ async fn objects_to_work(
                         "$.assets.portalAccountAttribute",
                     )
                     .await?;
-                    let email = match &cfg.email_attribute {
-                        Some(e) => obj.value(
-                            &resolve::attribute(
-                                &ctx.client,
-                                &ctx.urls,
-                                &ctx.cache,
-                                &page.meta,
-                                obj,
-                                e,
-                                "$.assets.emailAttribute",
-                            )
-                            .await?,
-                        ),
-                        None => None,
+                    let email = read(
+                        ctx,
+                        &page.meta,
+                        obj,
+                        &cfg.email_attribute,
+                        "$.assets.emailAttribute",
+                    )
+                    .await?;
+                    // The source's company wins (a company source is what the admin asked for).
+                    let company = match company {
+                        Some(c) => Some(c.to_string()),
+                        None => read(
+                            ctx,
+                            &page.meta,
+                            obj,
+                            &cfg.company_attribute,
+                            "$.assets.companyAttribute",
+                        )
+                        .await?
+                        .filter(|c| !c.trim().is_empty()),
                     };
                     let value = obj.value(&attr);
                     let reference = value.as_deref().and_then(CustomerRef::parse);
@@ -238,7 +338,7 @@ async fn objects_to_work(
                     out.push(Work {
                         reference,
                         email,
-                        company: company.map(str::to_string),
+                        company,
                         asset: Some(AssetRef {
                             object: obj.id.clone(),
                             object_type: obj.type_id().cloned(),
@@ -247,6 +347,7 @@ async fn objects_to_work(
                         }),
                         source: source.to_string(),
                         skip_reason,
+                        space: None,
                     });
                 }
                 Ok(())
@@ -255,28 +356,53 @@ async fn objects_to_work(
         .await
 }
 
-/// Finds the Assets object of a customer given by id or email, when the attribute is given by name.
-async fn locate(
-    ctx: &Ctx<'_>,
-    reference: &CustomerRef,
-) -> Result<Option<(AssetRef, Option<String>)>> {
-    let cfg = &ctx.s.config.assets;
-    let (attr_name, value) = match reference {
-        CustomerRef::Portal(p) => (cfg.portal_account_attribute.as_str(), p.as_str()),
-        CustomerRef::Account(a) => (cfg.portal_account_attribute.as_str(), a.as_str()),
+/// The attribute's name for AQL, and the object type it belongs to when it was given by id.
+async fn aql_name(ctx: &Ctx<'_>, wanted: &str, path: &str) -> Result<(String, Option<String>)> {
+    if !wanted.chars().all(|c| c.is_ascii_digit()) {
+        return Ok((wanted.to_string(), None));
+    }
+    let a = resolve::attribute_by_id(&ctx.client, &ctx.urls, &ctx.cache, wanted, path).await?;
+    Ok((a.name, a.object_type.map(|t| t.id.0)))
+}
+
+/// Finds the Assets object of a customer given by id or email (the attribute by name or id).
+async fn locate(ctx: &Ctx<'_>, reference: &CustomerRef) -> Result<Option<Found>> {
+    let Some(cfg) = &ctx.s.config.assets else {
+        return Ok(None);
+    };
+    let ((attr, path), value) = match reference {
+        CustomerRef::Portal(p) => (
+            (
+                &cfg.portal_account_attribute,
+                "$.assets.portalAccountAttribute",
+            ),
+            p.as_str(),
+        ),
+        CustomerRef::Account(a) => (
+            (
+                &cfg.portal_account_attribute,
+                "$.assets.portalAccountAttribute",
+            ),
+            a.as_str(),
+        ),
         CustomerRef::Email(e) => match &cfg.email_attribute {
-            Some(n) => (n.as_str(), e.as_str()),
+            Some(n) => ((n, "$.assets.emailAttribute"), e.as_str()),
             None => return Ok(None),
         },
     };
-    if attr_name.chars().all(|c| c.is_ascii_digit()) {
-        return Ok(None); // AQL needs the attribute's name
-    }
-    let aql = format!("{} = {}", assets::quote(attr_name)?, assets::quote(value)?);
+    let (name, object_type) = aql_name(ctx, attr, path).await?;
+    let clause = format!("{} = {}", assets::quote(&name)?, assets::quote(value)?);
+    let aql = match object_type {
+        Some(t) if t.chars().all(|c| c.is_ascii_digit()) => {
+            format!("objectTypeId = {t} AND {clause}")
+        }
+        _ => clause,
+    };
     let mut found = Vec::new();
     objects_to_work(ctx, &aql, None, "", &mut found).await?;
-    Ok(found
-        .into_iter()
-        .next()
-        .and_then(|w| w.asset.map(|a| (a, w.email))))
+    Ok(found.into_iter().next().map(|w| Found {
+        asset: w.asset,
+        email: w.email,
+        company: w.company,
+    }))
 }

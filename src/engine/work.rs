@@ -1,7 +1,7 @@
 //! One customer to process as a source found it, the claims that make a customer run once per job
 //! whichever ids it goes by, and the dedupe across sources.
 
-use crate::ids::{AttributeId, CustomerRef, ObjectId, ObjectTypeId};
+use crate::ids::{AttributeId, CustomerRef, ObjectId, ObjectTypeId, SpaceKey};
 use std::cell::RefCell;
 use std::collections::HashSet;
 
@@ -16,6 +16,18 @@ pub struct Work {
     pub source: String,
     /// Why the customer is skipped, when `reference` is `None`.
     pub skip_reason: Option<String>,
+    /// The space the request names for this customer (before any lookup).
+    pub space: Option<SpaceKey>,
+}
+
+impl Work {
+    /// The portal-only id the customer is known by, when the source gave one.
+    pub fn portal_id(&self) -> Option<&str> {
+        match &self.reference {
+            Some(CustomerRef::Portal(p)) => Some(p.as_str()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +103,7 @@ mod tests {
             }),
             source: String::new(),
             skip_reason: None,
+            space: None,
         }
     }
 

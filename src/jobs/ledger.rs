@@ -30,6 +30,10 @@ pub struct Counts {
     pub failed: usize,
     /// Not finished yet (a crash, a deadline, a step a re-run can fix).
     pub open: usize,
+    /// How many customers the job's sources selected, once its last run had collected them (the
+    /// counts above cover only the customers it reached).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -48,11 +52,17 @@ pub struct JobSummary {
 }
 
 fn summary(j: JobRecord, counts: Counts) -> JobSummary {
+    // A run that reached everyone can still leave customers open (a step a re-run can fix): the
+    // job is not done until they are, or nothing would ever offer them again.
     let (status, error) = match (&j.ended, j.finished) {
         (Some(JobEnd::Failed { error }), _) => (JobStatus::Failed, Some(error.clone())),
         (Some(JobEnd::Discarded { .. }), _) => (JobStatus::Discarded, None),
-        (None, true) => (JobStatus::Done, None),
-        (None, false) => (JobStatus::Unfinished, None),
+        (None, true) if counts.open == 0 => (JobStatus::Done, None),
+        (None, _) => (JobStatus::Unfinished, None),
+    };
+    let counts = Counts {
+        collected: j.collected,
+        ..counts
     };
     JobSummary {
         sources: sources(&j.request),
@@ -139,7 +149,7 @@ pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<Jo
     let jobs: Vec<JobRecord> = rows
         .into_iter()
         .filter_map(|(_, v)| serde_json::from_str::<JobRecord>(&v).ok())
-        .filter(|j| j.request.is_object() && !(unfinished_only && j.finished))
+        .filter(|j| j.request.is_object())
         .collect();
     let by = customers_by_job(records).await?;
     let mut out: Vec<JobSummary> = jobs
@@ -148,6 +158,7 @@ pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<Jo
             let c = counts(by.get(&j.job_id));
             summary(j, c)
         })
+        .filter(|s| !unfinished_only || s.status == JobStatus::Unfinished)
         .collect();
     out.sort_by_key(|j| j.started_ms);
     Ok(out)
@@ -172,18 +183,19 @@ pub async fn discard(records: &Records<'_>, id: &JobId, now_ms: u64) -> Result<J
         })
         .collect();
     if let Some(first) = between.first() {
-        return Err(Error::request(format!(
+        return Err(Error::refused(format!(
             "job {id} cannot be discarded: {} customer(s) are between migrate and write-back (e.g. {}), so their new account ids are not in Assets yet; finish them first: portal-migrate resume {id}",
             between.len(),
             first.portal_account_id
         )));
     }
-    if !j.finished {
+    let c = counts(mine);
+    if j.ended.is_none() && (!j.finished || c.open > 0) {
         j.finished = true;
         j.ended = Some(JobEnd::Discarded { at_ms: now_ms });
         records.put_job(&j).await?;
     }
-    Ok(summary(j, counts(mine)))
+    Ok(summary(j, c))
 }
 
 #[cfg(test)]
@@ -201,6 +213,7 @@ mod tests {
             finished,
             comment: None,
             ended: None,
+            collected: None,
         }
     }
 
@@ -212,6 +225,7 @@ mod tests {
             email: None,
             asset_object_id: Some("88".into()),
             company: None,
+            space: None,
             account_id: (stage != Stage::Intent).then(|| "712020:a".into()),
             migrated_by_job: None,
             done: if write_back {
@@ -263,12 +277,20 @@ mod tests {
                     customers: 2,
                     migrated: 2,
                     failed: 0,
-                    open: 1
+                    open: 1,
+                    collected: None,
                 }
             );
             assert_eq!(all[1].sources, vec!["2 customers"]);
             assert_eq!(all[1].status, JobStatus::Done);
             assert_eq!(list(&r, true).await.unwrap().len(), 1);
+            // A finished run that left a customer open (a write-back to retry) is not done.
+            r.put_customer(&customer("qm:3", "job-b", Stage::Migrated, false))
+                .await
+                .unwrap();
+            let b = get(&r, &JobId::new("job-b")).await.unwrap().unwrap();
+            assert_eq!(b.status, JobStatus::Unfinished);
+            assert_eq!(list(&r, true).await.unwrap().len(), 2);
         });
     }
 

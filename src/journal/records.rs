@@ -20,6 +20,9 @@ pub struct JobRecord {
     /// happened, or an admin discarded it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<JobEnd>,
+    /// How many customers the sources selected, written once they are collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected: Option<usize>,
 }
 
 /// How a job ended early.
@@ -109,6 +112,9 @@ pub struct CustomerRecord {
     pub asset_object_id: Option<ObjectId>,
     #[serde(default)]
     pub company: Option<String>,
+    /// The space the request named for it, kept for the runs that finish it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<String>,
     #[serde(default)]
     pub account_id: Option<AccountId>,
     /// The job whose migrate call made the account (vs. found it already migrated).

@@ -3,12 +3,19 @@
 use super::Report;
 
 impl Report {
-    /// One row per customer: old id, new id, email, company, status, failed step, error.
+    /// One row per customer: old id, new id, email, company, status, failed step, error; then each
+    /// step's outcome, the space, whether a re-run can fix a failure, and what to do next.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error\n",
+            "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error,migrate,write_back,groups,space,space_key,retryable,next,notes\n",
         );
         for c in &self.customers {
+            let retryable = match c.retryable {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            };
+            let (next, notes) = (c.next(), c.notes.join("; "));
             let row = [
                 c.portal_account_id.as_ref().map_or("", |x| x.as_str()),
                 c.account_id.as_ref().map_or("", |x| x.as_str()),
@@ -18,6 +25,14 @@ impl Report {
                 c.status.as_str(),
                 c.failed_step.map_or("", |s| s.as_str()),
                 c.error.as_deref().unwrap_or(""),
+                c.steps.migrate.as_str(),
+                c.steps.write_back.as_str(),
+                c.steps.groups.as_str(),
+                c.steps.space.as_str(),
+                c.space.as_deref().unwrap_or(""),
+                retryable,
+                &next,
+                &notes,
             ];
             out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
             out.push('\n');
@@ -59,7 +74,7 @@ mod tests {
         assert_eq!(field("\r=1"), "\"'\r=1\"");
         assert_eq!(
             line,
-            "qm:1,712020:a,a@b.example,ACME,88,failed,groups,\"'=HYPERLINK(\"\"x\"\"), bad\""
+            "qm:1,712020:a,a@b.example,ACME,88,failed,groups,\"'=HYPERLINK(\"\"x\"\"), bad\",pending,pending,pending,pending,,,\"fix the cause in the error, then re-run\","
         );
     }
 }

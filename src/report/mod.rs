@@ -114,6 +114,19 @@ impl Steps {
     }
 }
 
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Already => "already",
+            Outcome::Skipped => "skipped",
+            Outcome::Planned => "planned",
+            Outcome::Failed => "failed",
+            Outcome::Pending => "pending",
+        }
+    }
+}
+
 impl Default for Steps {
     fn default() -> Self {
         Steps::all(Outcome::Pending)
@@ -136,6 +149,66 @@ pub struct CustomerReport {
     pub error: Option<String>,
     /// Whether a re-run can fix the failure.
     pub retryable: Option<bool>,
+    /// The Confluence space the customer gets (or, in a dry run, would get).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<String>,
+    /// What the admin should know that is not a failure (e.g. no space could be found for it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Dry run: what the job would do for this customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+}
+
+/// A dry run's plan for one customer: each call the job would make.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// The migrate route (`bulk-migrate-to-atlassian-account` or `migrate-to-atlassian-account-user`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_back: Option<PlannedWrite>,
+    /// The groups (as the config names them) the account would be added to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<PlannedSpace>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedWrite {
+    pub object: ObjectId,
+    /// The attribute as the config names it.
+    pub attribute: String,
+    /// The value written: the account id, or `(the new account id)` before it exists.
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedSpace {
+    pub key: String,
+    /// Where the key came from (`company ACME`, `organization Acme`, `email domain acme.com`, …).
+    pub from: String,
+    /// `key/target` pairs, `read/space` first.
+    pub permissions: Vec<String>,
+}
+
+impl CustomerReport {
+    /// What the admin should do about this customer, in a few words ("" when nothing).
+    pub fn next(&self) -> String {
+        match (self.status, self.retryable) {
+            (Status::Failed, Some(true)) => {
+                "re-run the job (resume): a later run can finish it".into()
+            }
+            (Status::Failed, _) => "fix the cause in the error, then re-run".into(),
+            (Status::Planned, _) => "run without --dry-run".into(),
+            _ if !self.notes.is_empty() => "see notes".into(),
+            _ => String::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -149,6 +222,41 @@ pub struct Totals {
     pub planned: usize,
     /// Customers left for a continuation (deadline reached).
     pub unfinished: usize,
+}
+
+/// How often each outcome came up for one step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeCounts {
+    pub done: usize,
+    pub already: usize,
+    pub skipped: usize,
+    pub planned: usize,
+    pub failed: usize,
+    pub pending: usize,
+}
+
+impl OutcomeCounts {
+    fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Done => self.done += 1,
+            Outcome::Already => self.already += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Planned => self.planned += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Pending => self.pending += 1,
+        }
+    }
+}
+
+/// Per step, how many customers had each outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct StepCounts {
+    pub migrate: OutcomeCounts,
+    pub write_back: OutcomeCounts,
+    pub groups: OutcomeCounts,
+    pub space: OutcomeCounts,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -175,26 +283,98 @@ pub struct Report {
     pub comment_error: Option<String>,
     pub customers: Vec<CustomerReport>,
     pub totals: Totals,
+    /// Totals per company (customers without one under `""`).
+    #[serde(default)]
+    pub by_company: BTreeMap<String, Totals>,
+    #[serde(default)]
+    pub steps: StepCounts,
     pub stats: Stats,
 }
 
 impl Report {
     pub fn compute_totals(&mut self, unfinished: usize) {
         let mut t = Totals {
-            customers: self.customers.len(),
             unfinished,
             ..Totals::default()
         };
+        let mut by: BTreeMap<String, Totals> = BTreeMap::new();
+        let mut steps = StepCounts::default();
         for c in &self.customers {
-            match c.status {
-                Status::Migrated => t.migrated += 1,
-                Status::AlreadyMigrated => t.already_migrated += 1,
-                Status::Failed => t.failed += 1,
-                Status::Skipped => t.skipped += 1,
-                Status::Planned => t.planned += 1,
-            }
+            t.count(c);
+            by.entry(c.company.clone().unwrap_or_default())
+                .or_default()
+                .count(c);
+            steps.migrate.add(c.steps.migrate);
+            steps.write_back.add(c.steps.write_back);
+            steps.groups.add(c.steps.groups);
+            steps.space.add(c.steps.space);
         }
         self.totals = t;
+        self.by_company = by;
+        self.steps = steps;
+    }
+
+    /// What each step did, e.g. `write-back: 36 done, 3 already · groups: 39 done · …`.
+    pub fn steps_line(&self) -> String {
+        let part = |name: &str, c: &OutcomeCounts| {
+            let mut bits = Vec::new();
+            for (n, what) in [
+                (c.done, "done"),
+                (c.already, "already"),
+                (c.planned, "planned"),
+                (c.failed, "failed"),
+                (c.skipped, "skipped"),
+                (c.pending, "pending"),
+            ] {
+                if n > 0 {
+                    bits.push(format!("{n} {what}"));
+                }
+            }
+            format!(
+                "{name}: {}",
+                if bits.is_empty() {
+                    "none".to_string()
+                } else {
+                    bits.join(", ")
+                }
+            )
+        };
+        let s = &self.steps;
+        [
+            part("migrate", &s.migrate),
+            part("write-back", &s.write_back),
+            part("groups", &s.groups),
+            part("space", &s.space),
+        ]
+        .join(" · ")
+    }
+
+    /// One line per company, e.g. `ACME: 58 migrated, 2 failed (see report)`.
+    pub fn company_lines(&self) -> Vec<String> {
+        self.by_company
+            .iter()
+            .map(|(company, t)| {
+                let name = if company.is_empty() {
+                    "(no company)"
+                } else {
+                    company
+                };
+                let mut parts = Vec::new();
+                for (n, what) in [
+                    (t.migrated, "migrated"),
+                    (t.already_migrated, "already migrated"),
+                    (t.planned, "planned"),
+                    (t.failed, "failed"),
+                    (t.skipped, "skipped"),
+                ] {
+                    if n > 0 {
+                        parts.push(format!("{n} {what}"));
+                    }
+                }
+                let tail = if t.failed > 0 { " (see report)" } else { "" };
+                format!("{name}: {}{tail}", parts.join(", "))
+            })
+            .collect()
     }
 
     pub fn summary(&self) -> String {
@@ -210,6 +390,19 @@ impl Report {
             s.push_str(&format!(" unfinished={}", t.unfinished));
         }
         s
+    }
+}
+
+impl Totals {
+    fn count(&mut self, c: &CustomerReport) {
+        self.customers += 1;
+        match c.status {
+            Status::Migrated => self.migrated += 1,
+            Status::AlreadyMigrated => self.already_migrated += 1,
+            Status::Failed => self.failed += 1,
+            Status::Skipped => self.skipped += 1,
+            Status::Planned => self.planned += 1,
+        }
     }
 }
 
@@ -230,6 +423,9 @@ pub(crate) mod tests {
             failed_step: error.map(|_| Step::Groups),
             error: error.map(str::to_string),
             retryable: None,
+            space: None,
+            notes: Vec::new(),
+            plan: None,
         }
     }
 
@@ -247,6 +443,22 @@ pub(crate) mod tests {
         assert_eq!(
             r.summary(),
             "summary: migrated=1 already_migrated=1 failed=1 skipped=0"
+        );
+        r.customers[2].company = None;
+        r.compute_totals(0);
+        assert_eq!(
+            r.company_lines(),
+            vec![
+                "(no company): 1 already migrated",
+                "ACME: 1 migrated, 1 failed (see report)"
+            ]
+        );
+        assert_eq!(r.steps.write_back.pending, 3);
+        r.customers[0].steps.write_back = Outcome::Done;
+        r.compute_totals(0);
+        assert_eq!(
+            r.steps_line(),
+            "migrate: 3 pending · write-back: 1 done, 2 pending · groups: 3 pending · space: 3 pending"
         );
     }
 

@@ -54,6 +54,10 @@ pub async fn migrate(
         continuation: &'a Option<MigrationRequest>,
         /// Another run holds the job: nothing was done (`{owner, expiresMs}`).
         busy: &'a Option<crate::journal::Lease>,
+        /// One line per company, for the end of a run (`ACME: 58 migrated, 2 failed (see report)`).
+        company_lines: Vec<String>,
+        /// What each step did (`write-back: 36 done, 3 already · …`).
+        steps_line: String,
     }
     to_js_redacted(
         &Result {
@@ -62,6 +66,8 @@ pub async fn migrate(
             report: &outcome.report,
             continuation: &outcome.continuation,
             busy: &outcome.busy,
+            company_lines: outcome.report.company_lines(),
+            steps_line: outcome.report.steps_line(),
         },
         &adapters.redactor,
     )

@@ -67,8 +67,8 @@ async function interrupted(company, extra = []) {
 
 test("a job that fails early (unknown issue, wrong token) is closed: the next run neither resumes it nor lists it", async () => {
   let r = await cli(["run", "--config", CONFIG, "--issue", "SUP-404", "--quiet"]);
-  assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stderr, "portal-migrate: ATLASSIAN_API: issues.get (jira): HTTP 404: Issue does not exist or you do not have permission to see it.\n");
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, "portal-migrate: request: issue SUP-404 does not exist, or the account cannot see it (issues.get: HTTP 404: Issue does not exist or you do not have permission to see it.)\n");
   r = await cli(["run", "--config", CONFIG, "--company", "ACME", "--quiet"], { env: { ATLASSIAN_API_TOKEN: "wrong" } });
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr, "portal-migrate: ATLASSIAN_API: assets.workspace (jira): HTTP 401: Client must be authenticated to access this resource.\n");
@@ -94,7 +94,7 @@ test("a job that fails early (unknown issue, wrong token) is closed: the next ru
   ]);
   assert.match(all[0].error, /HTTP 404/);
   assert.match(all[1].error, /HTTP 401/);
-  assert.deepEqual(all[2].counts, { customers: globex.length, migrated: globex.length, failed: 0, open: 0 });
+  assert.deepEqual(all[2].counts, { customers: globex.length, migrated: globex.length, failed: 0, open: 0, collected: globex.length });
   assert.ok(all.every((j) => j.resume === null && j.discard === null), "nothing to resume or discard");
 
   r = await cli(["resume", "--config", CONFIG]);

@@ -137,7 +137,9 @@ test("a table larger than the pipe buffer arrives in full behind a slow reader, 
   assert.equal(r.code, 0, r.stderr.slice(-2000));
   assert.ok(Buffer.byteLength(r.stdout) > 64 * 1024 + 1, `only ${Buffer.byteLength(r.stdout)} bytes: too small to test a full pipe`);
   const lines = r.stdout.trimEnd().split("\n");
-  assert.equal(lines.length, 1 + 2500 + 1, `got ${Buffer.byteLength(r.stdout)} bytes`);
+  // The header, a row per customer, a line per company (two), the summary.
+  assert.equal(lines.length, 1 + 2500 + 2 + 1, `got ${Buffer.byteLength(r.stdout)} bytes`);
+  assert.deepEqual(lines.slice(-3, -1), ["CO1: 1250 planned", "CO2: 1250 planned"]);
   assert.equal(lines.at(-1), "summary: migrated=0 already_migrated=0 failed=0 skipped=0 planned=2500");
 });
 

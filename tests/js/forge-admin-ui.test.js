@@ -131,6 +131,7 @@ describe("the admin page in Chromium", { skip: SKIP }, () => {
     await page.fill("[name='assets.customerQuery']", c.assets.customerQuery.replace("{company}", "{compnay}"));
     await page.fill("[name='assets.portalAccountAttribute']", c.assets.portalAccountAttribute);
     await page.fill("[name='assets.emailAttribute']", c.assets.emailAttribute);
+    await page.fill("[name='assets.companyAttribute']", c.assets.companyAttribute);
     await page.fill("[name='assets.companyQuery']", c.assets.companyQuery);
     await page.fill("[name='assets.spaceKeyAttribute']", c.assets.spaceKeyAttribute);
     await page.fill("[name=groups]", c.groups.join(", "));
@@ -212,7 +213,7 @@ describe("the admin page in Chromium", { skip: SKIP }, () => {
     const [download] = await Promise.all([page.waitForEvent("download"), row.locator("button.csv").click()]);
     assert.equal(download.suggestedFilename(), `${cells[0]}.csv`);
     const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
-    assert.equal(csv[0], "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error");
+    assert.equal(csv[0], "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error,migrate,write_back,groups,space,space_key,retryable,next,notes");
     assert.equal(csv.length, 6);
     const migrated = new Map(sim.state().migrations.map((m) => [m.qmId, m]));
     for (const line of csv.slice(1)) {

@@ -143,7 +143,7 @@ describe("doctor, dry run, jobs", () => {
     assert.ok(job.startedMs > 0);
     const csv = await call("jobCsv", { jobId: job.jobId });
     const lines = csv.csv.trim().split("\n");
-    assert.equal(lines[0], "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error");
+    assert.equal(lines[0], "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error,migrate,write_back,groups,space,space_key,retryable,next,notes");
     assert.equal(lines.length, 6);
     assert.ok(lines.slice(1).every((l) => l.includes(",GLOBEX,") && l.includes(",migrated,")));
     assert.equal((await call("jobCsv", { jobId: "../x" })).error.code, "BAD_JOB_ID");

@@ -10,7 +10,7 @@ import {
 
 const CHECKS = [
   "site reachable", "credentials valid", "Assets workspace", "customer query valid", "attribute portalAccountAttribute",
-  "attribute emailAttribute", "groups resolved", "may add group members", "Confluence space visible", "admin gateway reachable",
+  "attribute emailAttribute", "attribute companyAttribute", "groups resolved", "may add group members", "Confluence space visible", "admin gateway reachable",
 ];
 const WRITES = ["PUT migrateCustomer", "PUT bulkMigrate", "PUT updateObject", "POST addGroupMember", "POST addSpacePermission", "POST cgraphql", "POST addComment"];
 

@@ -11,7 +11,7 @@ import {
   parseCsv, assertPipelineDone, ALL_DONE, ALL_SKIPPED,
 } from "./helpers/pipeline.js";
 
-const HEADER = "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error";
+const HEADER = "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error,migrate,write_back,groups,space,space_key,retryable,next,notes";
 
 let sim;
 let tmp;
@@ -84,13 +84,18 @@ test("--report-csv: the documented header and one row per customer with the valu
   const rows = parseCsv(csvText);
   assert.deepEqual(rows[0], HEADER.split(","));
   const body = rows.slice(1);
-  assert.ok(body.every((r) => r.length === 8), "8 fields on every row");
+  assert.ok(body.every((r) => r.length === 16), "16 fields on every row");
   assert.equal(body.length, 30 + 5, "one row per Assets customer of ACME and GLOBEX");
   const expected = expectedRows();
   // The guest's error is checked on its own; every other field of every row must match exactly.
   const guestRow = body.find((r) => r[2] === guest.object.attributes.Email);
   assert.match(guestRow[7], /^confluence\.grant \(confluence\): HTTP 400: .*guest already has a space assigned: INI/);
-  assert.deepEqual(body.map((r) => (r === guestRow ? [...r.slice(0, 7), "<guest error>"] : r)), expected);
+  assert.deepEqual(body.map((r) => (r === guestRow ? [...r.slice(0, 7), "<guest error>"] : r.slice(0, 8))), expected);
+  // Then each step's outcome, the space, retryable and what to do next, as the JSON report says.
+  const step = (c) => [c.steps.migrate, c.steps.writeBack, c.steps.groups, c.steps.space, c.space ?? "", c.retryable === null ? "" : c.retryable ? "yes" : "no"];
+  assert.deepEqual(body.map((r) => r.slice(8, 14)), json.customers.map(step));
+  assert.equal(guestRow[13], "no");
+  assert.equal(guestRow[14], "fix the cause in the error, then re-run");
   // Emails are unique per row: nobody twice.
   assert.equal(new Set(body.map((r) => r[2])).size, body.length);
 });
@@ -98,7 +103,7 @@ test("--report-csv: the documented header and one row per customer with the valu
 test("--report-csv: a field with quotes is quoted RFC 4180 style", () => {
   const skipped = customerObjects(before0, "ACME").find((o) => o.attributes["Portal Account"] === null);
   const raw = csvText.split("\n").find((l) => l.includes(skipped.attributes.Email));
-  assert.equal(raw, `,,${skipped.attributes.Email},ACME,${skipped.id},skipped,,"object ${skipped.objectKey} has no value in ""Portal Account"""`);
+  assert.equal(raw, `,,${skipped.attributes.Email},ACME,${skipped.id},skipped,,"object ${skipped.objectKey} has no value in ""Portal Account""",skipped,skipped,skipped,skipped,,,,`);
 });
 
 test("--report JSON: per-customer step outcomes, totals and the job's identity", () => {
@@ -148,7 +153,8 @@ test("--report JSON: stats.apiCalls per surface equals what the simulator counte
 test("the table on stdout lists every customer with its status", () => {
   const lines = run.stdout.trimEnd().split("\n");
   assert.match(lines[0], /^COMPANY\s+EMAIL\s+OLD ID -> NEW ID\s+STATUS\s+DETAIL$/);
-  assert.equal(lines.length, 1 + 35 + 1);
+  assert.equal(lines.length, 1 + 35 + 2 + 1);
+  assert.deepEqual(lines.slice(-3, -1), ["ACME: 29 migrated, 1 skipped", "GLOBEX: 4 migrated, 1 failed (see report)"]);
   const guestLine = lines.find((l) => l.includes(guest.object.attributes.Email));
   assert.match(guestLine, new RegExp(`^GLOBEX\\s+${guest.object.attributes.Email.replace(/\./g, "\\.")}\\s+qm:\\S+ -> ${guest.accountId}\\s+failed\\s+space: `));
 });
@@ -167,7 +173,8 @@ test("a dry run's CSV plans every customer and the state is unchanged", async ()
     const expected = portalObjects(state, "INITECH")
       .map((o) => [o.attributes["Portal Account"], "", o.attributes.Email, "INITECH", o.id, "planned", "", ""])
       .sort((a, b) => (a[2] < b[2] ? -1 : 1));
-    assert.deepEqual(rows.slice(1), expected);
+    assert.deepEqual(rows.slice(1).map((r) => r.slice(0, 8)), expected);
+    assert.ok(rows.slice(1).every((r) => r[8] === "planned" && r[12] === "INI" && r[14] === "run without --dry-run"), JSON.stringify(rows[1]));
     assert.equal(state.migrations.length, 0);
     assert.deepEqual(state.calls.byRoute["PUT updateObject"] ?? 0, 0);
   } finally {

@@ -9,10 +9,9 @@ import { migrate } from "../../js/core/node.js";
 import {
   startSim, pipelineConfig, ctl, simState, makeHost, customerObjects, portalObjects, migrationsOf, userById,
   objectById, routeCount, assertPipelineDone, assertUntouched, rowOf, rowByPortal, describeRows, tempDir, writeConfig, runCli,
-  ALL_DONE, ALL_SKIPPED, permissionsOf, space,
+  ALL_DONE, ALL_SKIPPED, permissionsOf, space, companySpace,
 } from "./helpers/pipeline.js";
 
-const NO_SPACE = { ...ALL_DONE, space: "skipped" };
 
 let sim;
 before(async () => { sim = await startSim(); });
@@ -52,17 +51,17 @@ test("explicit customers: portal ids and emails are migrated and their Assets ob
   const after = await simState(sim);
   assert.equal(after.migrations.length, 4);
   for (const o of [a, b, c, d]) {
-    // No company is named, so there is no company space to grant.
-    const account = assertPipelineDone(after, o, { space: null });
+    // Its Assets object names its company (assets.companyAttribute), so it gets that company's space.
+    const account = assertPipelineDone(after, o, { space: companySpace(before, o.attributes.Company) });
     // The row carries the email as given (d was given in upper case).
     const row = rowByPortal(report, o.attributes["Portal Account"]);
     assert.equal(row.email.toLowerCase(), o.attributes.Email);
     assert.equal(row.status, "migrated");
-    assert.deepEqual(row.steps, NO_SPACE);
+    assert.deepEqual(row.steps, ALL_DONE);
     assert.equal(row.accountId, account);
     assert.equal(row.portalAccountId, o.attributes["Portal Account"]);
     assert.equal(row.assetObjectId, o.id, `${o.attributes.Email}: Assets object not located`);
-    assert.equal(row.company, null);
+    assert.equal(row.company, "INITECH");
   }
   assert.equal(rowOf(report, a.attributes.Email).source, `customer:${a.attributes["Portal Account"]}`);
   assert.equal(rowOf(report, c.attributes.Email).source, `customer:${c.attributes.Email}`);
@@ -97,7 +96,7 @@ test("--customers-file: the CLI migrates the ids and emails of the CSV's email c
     assert.equal(r.stdout, "summary: migrated=3 already_migrated=0 failed=0 skipped=0\n");
     const after = await simState(sim);
     assert.equal(after.migrations.length, 3);
-    for (const o of [a, b, c]) assertPipelineDone(after, o, { space: null });
+    for (const o of [a, b, c]) assertPipelineDone(after, o, { space: companySpace(before, o.attributes.Company) });
     for (const o of portalObjects(before, "GLOBEX").slice(3)) assertUntouched(after, o);
   } finally {
     tmp.cleanup();
@@ -114,11 +113,11 @@ test("issue reporter: SUP-1's portal-only reporter is migrated, its Assets objec
   assert.equal(report.customers.length, 1, describeRows(report));
   const after = await simState(sim);
   assert.equal(after.migrations.length, 1);
-  const account = assertPipelineDone(after, object, { space: null });
+  const account = assertPipelineDone(after, object, { space: companySpace(before, object.attributes.Company) });
   const row = report.customers[0];
   assert.deepEqual(
     { source: row.source, status: row.status, steps: row.steps, email: row.email, portal: row.portalAccountId, account: row.accountId, asset: row.assetObjectId },
-    { source: "issue:SUP-1", status: "migrated", steps: NO_SPACE, email: object.attributes.Email, portal: issue.reporter, account, asset: object.id },
+    { source: "issue:SUP-1", status: "migrated", steps: ALL_DONE, email: object.attributes.Email, portal: issue.reporter, account, asset: object.id },
   );
   // The issue keeps its reporter: now the new account.
   assert.equal(after.issues.find((i) => i.key === "SUP-1").reporter, account);
@@ -144,10 +143,10 @@ test("custom AQL: exactly the objects the query selects are migrated", async () 
   const after = await simState(sim);
   assert.equal(after.migrations.length, 4);
   for (const o of objects) {
-    const account = assertPipelineDone(after, o, { space: null });
+    const account = assertPipelineDone(after, o, { space: companySpace(before, o.attributes.Company) });
     const row = rowOf(report, o.attributes.Email);
     assert.deepEqual({ source: row.source, status: row.status, steps: row.steps, asset: row.assetObjectId, account: row.accountId },
-      { source: "aql", status: "migrated", steps: NO_SPACE, asset: o.id, account });
+      { source: "aql", status: "migrated", steps: ALL_DONE, asset: o.id, account });
   }
 });
 
@@ -167,10 +166,10 @@ test("portal directory with emailDomain: only the customers of that domain are m
   assert.equal(report.customers.length, 1, describeRows(report));
   const after = await simState(sim);
   assert.equal(after.migrations.length, 1);
-  const account = assertPipelineDone(after, gmail[0], { space: null });
+  const account = assertPipelineDone(after, gmail[0], { space: companySpace(before, gmail[0].attributes.Company) });
   const row = report.customers[0];
   assert.deepEqual({ source: row.source, status: row.status, steps: row.steps, email: row.email, asset: row.assetObjectId, account: row.accountId },
-    { source: "directory", status: "migrated", steps: NO_SPACE, email: gmail[0].attributes.Email, asset: gmail[0].id, account });
+    { source: "directory", status: "migrated", steps: ALL_DONE, email: gmail[0].attributes.Email, asset: gmail[0].id, account });
   for (const o of portalObjects(before).filter((x) => x !== gmail[0])) assertUntouched(after, o);
 });
 
@@ -185,7 +184,7 @@ test("portal directory: the domain filter is exact, case-insensitive, and inacti
   assert.equal(report.customers.length, 28);
   const after = await simState(sim);
   assert.equal(after.migrations.length, 28);
-  for (const o of acme) assertPipelineDone(after, o, { space: null });
+  for (const o of acme) assertPipelineDone(after, o, { space: companySpace(before, o.attributes.Company) });
   assert.equal(migrationsOf(after, former.accountId).length, 0, "the inactive former customer was migrated");
   const contractor = portalObjects(before, "ACME").find((o) => o.attributes.Email.endsWith("@contractor.example"));
   assertUntouched(after, contractor);
@@ -205,7 +204,8 @@ test("portal directory through the CLI: --portal-customers --email-domain; --ema
     assert.equal(r.stdout, "summary: migrated=1 already_migrated=0 failed=0 skipped=0\n");
     const after = await simState(sim);
     assert.deepEqual(after.migrations.map((m) => m.email), ["milan.nakamura@gmail.example"]);
-    assertPipelineDone(after, customerObjects(before).find((o) => o.attributes.Email === "milan.nakamura@gmail.example"), { space: null });
+    const milan = customerObjects(before).find((o) => o.attributes.Email === "milan.nakamura@gmail.example");
+    assertPipelineDone(after, milan, { space: companySpace(before, milan.attributes.Company) });
   } finally {
     tmp.cleanup();
   }

@@ -43,8 +43,10 @@ export async function demo(argv, { stdout = process.stdout, stderr = process.std
     out.print(`demo: simulated Atlassian site at ${s.url}; companies: ${config.companies.join(", ")}\n\n`);
     out.print("first pass: migrate every demo company\n");
     const first = await runJob({}, config, host, jobOut);
+    out.print(`${first.stepsLine}\n`);
     out.print("\nsecond pass: a re-run changes nothing\n");
     const second = await runJob({}, config, host, jobOut);
+    out.print(`${second.stepsLine}\n`);
     out.print(`\nmigrate calls: first pass ${first.report.stats.migrateCalls}, second pass ${second.report.stats.migrateCalls}\n`);
     return exitCode([first, second]);
   } finally {

@@ -139,11 +139,11 @@ async function discardJob(id, opts, io) {
     try {
       job = await core.discardJob(journal, id, Date.now());
     } catch (e) {
-      if (e?.code !== "REQUEST") throw e;
+      if (e?.code !== "REFUSED") throw e;
       // The core's refusal (a customer between migrate and write-back): exit 1 with its reason; the
       // command it names gets this journal's options.
       const bare = `portal-migrate resume ${id}`;
-      let message = String(e.message).replace(/^request: /, "");
+      let message = String(e.message).replace(/^refused: /, "");
       if (message.endsWith(bare)) message = message.slice(0, -bare.length) + resumeCommand(id, locate);
       out.note(`portal-migrate: ${message}\n`);
       out.document({ command: "jobs discard", journal: journalPath, error: { code: "REFUSED", message }, job: jobJson(before, locate), exitCode: EXIT.failed });

@@ -3,7 +3,7 @@
 // them), never run, unless --resume-others asks for the old behaviour: finish them first.
 import { parseArgs } from "../args.js";
 import { readConfigFile, checkConfig, secretsFromEnv } from "../config.js";
-import { readCustomersFile } from "../csv.js";
+import { readCustomersRows } from "../csv.js";
 import { UsageError, EXIT } from "../errors.js";
 import { realHost } from "../host.js";
 import { openJournal, defaultJournalPath } from "../journal.js";
@@ -24,7 +24,7 @@ export const spec = {
     ...OUTPUT_OPTIONS,
     company: { type: "list", arg: "KEY", group: "sources", help: "customers of a company (Assets customerQuery)" },
     customer: { type: "list", arg: "ID_OR_EMAIL", group: "sources", help: "a portal account id (qm:...), account id or email" },
-    "customers-file": { type: "list", arg: "CSV", group: "sources", help: "ids from a UTF-8 CSV column customer, email, accountId or portalAccountId (else the first column); the first line is the header" },
+    "customers-file": { type: "list", arg: "CSV", group: "sources", help: "ids from a UTF-8 CSV column customer, email, accountId or portalAccountId (else the first column), and an optional space column (that customer's Confluence space); the first line is the header" },
     issue: { type: "string", arg: "KEY", group: "sources", help: "the issue's reporter; the issue gets a summary comment" },
     aql: { type: "string", arg: "QUERY", group: "sources", help: "customer objects selected by an AQL query" },
     "portal-customers": { type: "bool", group: "sources", help: "every portal-only customer (optionally of one --email-domain)" },
@@ -106,9 +106,15 @@ export async function run(argv, { stdout = process.stdout, stderr = process.stde
 export function buildRequest(opts, config) {
   const request = {};
   const customers = [...(opts.customer ?? [])];
-  for (const file of opts.customersFile ?? []) customers.push(...readCustomersFile(file));
+  const spaces = {};
+  for (const file of opts.customersFile ?? []) {
+    const rows = readCustomersRows(file);
+    customers.push(...rows.ids);
+    Object.assign(spaces, rows.spaces);
+  }
   if (opts.company) request.companies = opts.company;
   if (customers.length) request.customers = customers;
+  if (Object.keys(spaces).length) request.customerSpaces = spaces;
   if (opts.issue !== undefined) request.issueKey = opts.issue;
   if (opts.aql !== undefined) request.aql = opts.aql;
   if (opts.emailDomain !== undefined && !opts.portalCustomers) throw new UsageError("--email-domain needs --portal-customers");

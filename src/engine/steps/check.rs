@@ -222,6 +222,7 @@ mod tests {
             asset: None,
             source: "test".into(),
             skip_reason: None,
+            space: None,
         }
     }
 

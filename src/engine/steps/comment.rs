@@ -178,6 +178,9 @@ mod tests {
             error: (status == Status::Failed)
                 .then(|| "groups.addUser (jira): HTTP 500: boom".into()),
             retryable: None,
+            space: None,
+            notes: Vec::new(),
+            plan: None,
         }
     }
 

@@ -6,15 +6,16 @@ use super::{fail, step_err, Checked, State, StepError};
 use crate::api::confluence::{self, Grant};
 use crate::api::{assets, groups};
 use crate::client::{Backoff, Seen};
-use crate::config::SpaceMode;
+use crate::config::{MigrateMode, SpaceMode};
 use crate::engine::ctx::Ctx;
+use crate::engine::spaces::{self, Space};
 use crate::engine::work::Work;
 use crate::engine::{records, resolve};
 use crate::error::{Error, Result};
 use crate::http::Surface;
 use crate::ids::{AccountId, SpaceKey};
 use crate::journal::Done;
-use crate::report::{CustomerReport, Outcome, Step};
+use crate::report::{CustomerReport, Outcome, Plan, PlannedSpace, PlannedWrite, Step};
 
 /// Write back, groups and space for a customer whose account is known.
 pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<CustomerReport> {
@@ -29,11 +30,18 @@ pub(crate) async fn finish(ctx: &Ctx<'_>, w: &Work, mut state: State) -> Result<
         .map(|r| r.done.clone())
         .unwrap_or_default();
     let acc = account.as_ref();
+    let space = spaces::of(ctx, w, acc, email.as_deref()).await;
+    if let Ok(s) = &space {
+        describe_space(&mut state.rep, s);
+    }
+    if ctx.dry_run {
+        state.rep.plan = Some(plan(ctx, w, &state.rep, acc, &space));
+    }
     let (mut d1, mut d2, mut d3) = (done.clone(), done.clone(), done.clone());
     let (wb, gr, sp) = futures::join!(
         write_back(ctx, w, acc, &mut d1),
         add_groups(ctx, acc, &mut d2),
-        grant_space(ctx, w, acc, &mut d3)
+        grant_space(ctx, space, acc, &mut d3)
     );
     for m in d1.into_iter().chain(d2).chain(d3) {
         if !done.contains(&m) {
@@ -170,14 +178,68 @@ async fn add_groups(
     })
 }
 
-async fn grant_space(
+/// The space in the report: its key, or a note saying why there is none.
+fn describe_space(rep: &mut CustomerReport, s: &Space) {
+    match s {
+        Space::Found { key, .. } => rep.space = Some(key.0.clone()),
+        Space::Missing(why) => rep.notes.push(format!("no Confluence space: {why}")),
+        Space::NotConfigured => {}
+    }
+}
+
+/// What a dry run would do for this customer, call by call.
+fn plan(
     ctx: &Ctx<'_>,
     w: &Work,
+    rep: &CustomerReport,
+    account: Option<&AccountId>,
+    space: &Result<Space>,
+) -> Plan {
+    let value = account
+        .map(|a| a.0.clone())
+        .unwrap_or_else(|| "(the new account id)".into());
+    let migrate = (rep.steps.migrate == Outcome::Planned).then(|| {
+        match ctx.s.config.migrate.mode {
+            MigrateMode::Bulk => "PUT …/bulk-migrate-to-atlassian-account",
+            MigrateMode::Single => "PUT …/migrate-to-atlassian-account-user/{id}",
+        }
+        .to_string()
+    });
+    let write_back = match (&w.asset, &ctx.s.config.assets) {
+        (Some(a), Some(cfg)) if a.value.as_deref() != Some(value.as_str()) => Some(PlannedWrite {
+            object: a.object.clone(),
+            attribute: cfg.portal_account_attribute.clone(),
+            value,
+        }),
+        _ => None,
+    };
+    let space = match space {
+        Ok(Space::Found { key, from }) => Some(PlannedSpace {
+            key: key.0.clone(),
+            from: from.clone(),
+            permissions: wanted_grants(ctx)
+                .into_iter()
+                .map(|(k, t)| format!("{k}/{t}"))
+                .collect(),
+        }),
+        _ => None,
+    };
+    Plan {
+        migrate,
+        write_back,
+        groups: ctx.s.config.groups.clone(),
+        space,
+    }
+}
+
+async fn grant_space(
+    ctx: &Ctx<'_>,
+    space: Result<Space>,
     account: Option<&AccountId>,
     done: &mut Vec<Done>,
 ) -> Result<Outcome, StepError> {
     let e = step_err(Step::Space);
-    let Some(key) = ctx.space_for(w.company.as_deref()).await.map_err(&e)? else {
+    let Space::Found { key, .. } = space.map_err(&e)? else {
         return Ok(Outcome::Skipped);
     };
     let Some(account) = account else {
@@ -194,17 +256,18 @@ async fn grant_space(
     Ok(if any { Outcome::Done } else { Outcome::Already })
 }
 
-/// The grants the account still lacks (read from the space once per job, §14), `read/space` first;
-/// sends only those. Whether anything was newly granted.
-async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result<bool> {
-    let graphql = ctx
-        .s
+fn is_graphql(ctx: &Ctx<'_>) -> bool {
+    ctx.s
         .config
         .confluence
         .as_ref()
-        .is_some_and(|c| c.mode == SpaceMode::Graphql);
+        .is_some_and(|c| c.mode == SpaceMode::Graphql)
+}
+
+/// `read/space` first, then the configured extras (graphql mode grants the view only).
+fn wanted_grants(ctx: &Ctx<'_>) -> Vec<Grant> {
     let mut wanted: Vec<Grant> = vec![("read".into(), "space".into())];
-    if !graphql {
+    if !is_graphql(ctx) {
         wanted.extend(
             ctx.s
                 .space_permissions
@@ -213,6 +276,14 @@ async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result
                 .cloned(),
         );
     }
+    wanted
+}
+
+/// The grants the account still lacks (read from the space once per job, §14), `read/space` first;
+/// sends only those. Whether anything was newly granted.
+async fn grant_all(ctx: &Ctx<'_>, key: &SpaceKey, account: &AccountId) -> Result<bool> {
+    let graphql = is_graphql(ctx);
+    let wanted = wanted_grants(ctx);
     let site = &ctx.urls.site;
     let Some(held) = resolve::held(&ctx.client, site, &ctx.cache, key, account).await? else {
         return Err(Error::Api {

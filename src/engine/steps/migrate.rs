@@ -255,6 +255,7 @@ mod tests {
             asset: None,
             source: "test".into(),
             skip_reason: None,
+            space: None,
         }
     }
 

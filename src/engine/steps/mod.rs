@@ -92,6 +92,9 @@ pub(crate) fn new_report(w: &Work) -> CustomerReport {
         failed_step: None,
         error: None,
         retryable: None,
+        space: None,
+        notes: Vec::new(),
+        plan: None,
     }
 }
 
@@ -104,6 +107,8 @@ pub(crate) fn fail(rep: &mut CustomerReport, e: StepError) {
 }
 
 /// What became of one work item.
+// Short-lived (one per customer, consumed at once): boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Processed {
     Done(CustomerReport),
     /// Not started: the deadline came first.

@@ -50,7 +50,8 @@ function showTab(name) {
 
 const FIELDS = [
   "siteUrl", "adminUrl", "cloudId", "assets.workspaceId", "assets.customerQuery", "assets.portalAccountAttribute",
-  "assets.emailAttribute", "assets.companyQuery", "assets.spaceKeyAttribute", "groups", "confluence.permissions",
+  "assets.emailAttribute", "assets.companyAttribute", "assets.companyQuery", "assets.spaceKeyAttribute", "groups",
+  "confluence.permissions", "confluence.spaceByOrganization", "confluence.spaceByEmailDomain",
   "migrate.mode", "migrate.batchSize", "concurrency", "companies",
 ];
 const FORM_KEYS = new Set(["siteUrl", "adminUrl", "cloudId", "assets", "groups", "confluence", "migrate", "comment", "concurrency", "companies"]);
@@ -63,6 +64,12 @@ function setPath(obj, dotted, value) {
   o[keys.at(-1)] = value;
 }
 const splitList = (text) => text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+/** "name=KEY" lines as an object; a line without "=" is kept whole as a key (the core names it). */
+const splitMap = (text) => Object.fromEntries(text.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+  const at = l.lastIndexOf("=");
+  return at < 0 ? [l, ""] : [l.slice(0, at).trim(), l.slice(at + 1).trim()];
+}));
+const mapText = (m) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join("\n");
 
 function fillConfig(config, context) {
   const form = $("#config-form");
@@ -70,7 +77,8 @@ function fillConfig(config, context) {
   for (const name of FIELDS) {
     const input = form.elements[name];
     const v = getPath(c, name);
-    input.value = v === undefined || v === null ? "" : Array.isArray(v) ? v.join(", ") : String(v);
+    input.value = v === undefined || v === null ? "" : Array.isArray(v) ? v.join(", ")
+      : typeof v === "object" ? mapText(v) : String(v);
   }
   if (!c.migrate?.mode) form.elements["migrate.mode"].value = "single";
   form.elements["confluence.enabled"].checked = Boolean(c.confluence);
@@ -89,10 +97,11 @@ function readConfig() {
     const text = input.value.trim();
     if (!text) continue;
     if (input.dataset.list !== undefined) setPath(config, name, splitList(text));
+    else if (input.dataset.map !== undefined) setPath(config, name, splitMap(text));
     else if (input.type === "number") setPath(config, name, Number(text));
     else setPath(config, name, text);
   }
-  if (form.elements["confluence.enabled"].checked) config.confluence = { permissions: config.confluence?.permissions ?? [] };
+  if (form.elements["confluence.enabled"].checked) config.confluence = { ...config.confluence, permissions: config.confluence?.permissions ?? [] };
   else delete config.confluence;
   config.comment = { enabled: form.elements["comment.enabled"].checked, internal: form.elements["comment.internal"].checked };
   const extraText = form.elements.extra.value.trim();

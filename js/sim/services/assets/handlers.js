@@ -115,6 +115,13 @@ export function objectTypeAttributes({ tenant, params }) {
   return reply(200, ty.attributes.map((d) => attrDefJson(tenant, d)));
 }
 
+/** `GET /objectschema/{id}/attributes` (§3.6): every attribute of every object type in the schema. */
+export function objectSchemaAttributes({ tenant, params }) {
+  const s = store(tenant, params);
+  if (String(params.id) !== String(s.schema.id)) return reply(404, { errorMessages: [`No object schema with id ${params.id}`], errors: {} });
+  return reply(200, [...s.types.values()].flatMap((ty) => ty.attributes.map((d) => attrDefJson(tenant, d))));
+}
+
 export function objectSchemaList({ tenant, params, query }) {
   const s = store(tenant, params);
   const startAt = intParam(query, "startAt", 0, 0);

@@ -10,5 +10,6 @@ export const routes = [
   { method: "GET", path: `${P}/object/{id}/attributes`, name: "getObjectAttributes", handler: h.getObjectAttributes },
   { method: "GET", path: `${P}/objecttype/{id}`, name: "getObjectType", handler: h.getObjectType },
   { method: "GET", path: `${P}/objecttype/{id}/attributes`, name: "objectTypeAttributes", handler: h.objectTypeAttributes },
+  { method: "GET", path: `${P}/objectschema/{id}/attributes`, name: "objectSchemaAttributes", handler: h.objectSchemaAttributes },
   { method: "GET", path: `${P}/objectschema/list`, name: "objectSchemaList", handler: h.objectSchemaList },
 ];
