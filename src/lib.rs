@@ -10,6 +10,7 @@
 //! - [`config`] the configuration; [`journal`] the durable record of a job; [`report`] its results;
 //! - [`engine`] runs a job; [`doctor`] checks a config; [`jobs`] what hosts decide about jobs.
 
+pub mod advice;
 pub mod api;
 pub mod client;
 pub mod config;
