@@ -89,7 +89,7 @@ test("--report-csv: the documented header and one row per customer with the valu
   const expected = expectedRows();
   // The guest's error is checked on its own; every other field of every row must match exactly.
   const guestRow = body.find((r) => r[2] === guest.object.attributes.Email);
-  assert.match(guestRow[7], /^confluence\.grant \(confluence\): HTTP 400: .*guest already has a space assigned: INI/);
+  assert.match(guestRow[7], /^This customer is a Confluence guest .*\(Atlassian: confluence\.grant \(confluence\): HTTP 400: .*guest already has a space assigned: INI/);
   assert.deepEqual(body.map((r) => (r === guestRow ? [...r.slice(0, 7), "<guest error>"] : r)), expected);
   // Emails are unique per row: nobody twice.
   assert.equal(new Set(body.map((r) => r[2])).size, body.length);
