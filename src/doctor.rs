@@ -81,7 +81,7 @@ pub async fn doctor(s: &Settings, host: &Host<'_>, company: Option<&str>) -> Vec
         Ok(()) => out.push(pass("credentials valid", "the API token is accepted")),
         Err(e) => {
             let fix = if e.status().is_some() {
-                "set ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN to an admin's email and a classic API token"
+                crate::advice::CREDENTIALS_FIX
             } else {
                 "check the network"
             };

@@ -8,8 +8,10 @@
 //! - [`api`] one [`api::Op`] per Atlassian call, per surface;
 //! - [`client`] the only place that sends, retries, waits, polls and walks pages;
 //! - [`config`] the configuration; [`journal`] the durable record of a job; [`report`] its results;
-//! - [`engine`] runs a job; [`doctor`] checks a config; [`jobs`] what hosts decide about jobs.
+//! - [`engine`] runs a job; [`doctor`] checks a config; [`jobs`] what hosts decide about jobs;
+//!   [`advice`] a plain sentence and a fix for each Atlassian error an admin can meet.
 
+pub mod advice;
 pub mod api;
 pub mod client;
 pub mod config;

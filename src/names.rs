@@ -2,14 +2,7 @@
 
 /// ` (did you mean "X"?)`, ` (known: A, B, C)` or an empty string.
 pub fn suggest(wanted: &str, known: &[&str]) -> String {
-    let w = wanted.to_ascii_lowercase();
-    let mut close: Vec<(usize, &str)> = known
-        .iter()
-        .map(|k| (distance(&w, &k.to_ascii_lowercase()), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4) || k.to_ascii_lowercase().contains(&w))
-        .collect();
-    close.sort();
-    if let Some((_, best)) = close.first() {
+    if let Some(best) = closest(wanted, known) {
         return format!(" (did you mean \"{best}\"?)");
     }
     if known.is_empty() {
@@ -17,6 +10,17 @@ pub fn suggest(wanted: &str, known: &[&str]) -> String {
     }
     let list: Vec<&str> = known.iter().take(10).copied().collect();
     format!(" (known: {})", list.join(", "))
+}
+
+/// The known name closest to `wanted` (case-insensitive), if any is close enough to be a typo.
+pub fn closest<'k>(wanted: &str, known: &[&'k str]) -> Option<&'k str> {
+    let w = wanted.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (distance(&w, &k.to_ascii_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4) || k.to_ascii_lowercase().contains(&w))
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// Levenshtein distance over chars.

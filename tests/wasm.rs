@@ -132,4 +132,10 @@ async fn a_throwing_fetch_becomes_a_transport_error_after_retries() {
         "tenant.info (jira): socket hang up (ECONNRESET)"
     );
     assert!(get(&err, "retryable").as_bool().unwrap());
+    // The core's advice travels on the error (src/advice.rs); hosts only word it.
+    assert_eq!(get(&err, "kind").as_string().unwrap(), "transient");
+    assert_eq!(
+        get(&err, "fix").as_string().unwrap(),
+        "re-run later; if it persists, check the network or proxy"
+    );
 }

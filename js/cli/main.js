@@ -6,7 +6,7 @@
 // The exit code is set with process.exitCode and the process ends on its own, once stdout and stderr
 // have drained: process.exit() would drop output still queued for a pipe (see output.js).
 import { version } from "../core/node.js";
-import { UsageError, EXIT, USAGE_CODES } from "./errors.js";
+import { EXIT, isUsage, advisedLine } from "./errors.js";
 import * as commands from "./commands/index.js";
 import { overview, commandHelp, specFor } from "./usage.js";
 import { ignoreClosedReaders } from "./output.js";
@@ -38,13 +38,15 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr } =
     json = Object.hasOwn(spec.options ?? {}, "json") && rest.includes("--json");
     return (await run(rest, { stdout, stderr, commands })) ?? EXIT.ok;
   } catch (e) {
-    const usage = e instanceof UsageError || USAGE_CODES.has(e?.code);
+    const usage = isUsage(e);
     const code = typeof e?.code === "string" ? e.code : usage ? "USAGE" : "ERROR";
     const message = oneLine(e?.message ?? e);
-    stderr.write(usage ? `portal-migrate: ${message}\n` : `portal-migrate: ${code}: ${message}\n`);
+    const text = e?.fix ? advisedLine(e, message, rest) : message;
+    stderr.write(usage ? `portal-migrate: ${text}\n` : `portal-migrate: ${code}: ${text}\n`);
     if (!usage && process.env.PORTAL_MIGRATE_DEBUG) stderr.write(`${e?.stack ?? ""}\n`);
     const exitCode = usage ? EXIT.usage : EXIT.failed;
-    if (json) stdout.write(JSON.stringify({ error: { code, message }, exitCode }) + "\n");
+    const advice = e?.fix ? { advice: e.advice, fix: e.fix, kind: e.kind } : {};
+    if (json) stdout.write(JSON.stringify({ error: { code, message, ...advice }, exitCode }) + "\n");
     return exitCode;
   }
 }

@@ -14,7 +14,7 @@ const COLUMN = 27; // where option help starts
 export const EXIT_CODES = [
   [0, "done, no customer failed"],
   [1, "a customer failed (the report says which step and why), a doctor check failed, or an error"],
-  [2, "bad usage, config or secrets"],
+  [2, "bad usage, config or secrets, or credentials Atlassian refuses"],
   [3, "unfinished: --max-duration ran out, or the job runs in another process; run the printed resume command"],
   [130, "interrupted (Ctrl-C); nothing is lost: run the printed resume command"],
 ];

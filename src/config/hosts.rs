@@ -62,45 +62,62 @@ pub fn allowed(hosts: &[String]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// Checks one URL of the config and answers its canonical origin (no trailing slash).
+/// Checks one URL of the config and answers its canonical origin (no trailing slash). A refusal
+/// ends with the fix when one is certain: the URL's origin, with `https://` (added or instead of
+/// `http://`) and without a path, provided the rule accepts it.
 pub fn origin(path: &str, raw: &str, role: Role, allowed: &[String]) -> Result<String> {
-    let v = raw.trim();
-    let o = Origin::of(v).map_err(|m| {
-        let hint = if !v.contains("://") && !v.is_empty() && !v.contains(char::is_whitespace) {
-            format!(" (did you mean \"https://{}\"?)", v.trim_end_matches('/'))
-        } else {
-            String::new()
-        };
-        Error::config(path, format!("{m}{hint}"))
-    })?;
+    check(raw.trim(), role, allowed).map_err(|m| {
+        let fix = fixed(raw.trim(), role, allowed)
+            .map(|f| format!("; did you mean \"{f}\"?"))
+            .unwrap_or_default();
+        Error::config(path, format!("{m}{fix}"))
+    })
+}
+
+fn check(v: &str, role: Role, allowed: &[String]) -> Result<String, String> {
+    let o = Origin::of(v)?;
     let rest = &v[v.find("://").map_or(0, |i| i + 3)..];
     let tail = &rest[rest.find(['/', '?', '#']).unwrap_or(rest.len())..];
     if !(tail.is_empty() || tail == "/") {
-        return Err(Error::config(
-            path,
-            format!("must be an origin only, without a path, query or fragment (e.g. \"{o}\")"),
-        ));
+        return Err("must be an origin only, without a path, query or fragment".into());
     }
     if o.is_loopback() {
         return Ok(o.to_string());
     }
     if !o.https {
-        return Err(Error::config(
-            path,
-            "plain http is only allowed for literal loopback addresses (127.0.0.1, [::1], localhost)",
-        ));
+        return Err("plain http is only allowed for literal loopback addresses (127.0.0.1, [::1], localhost)".into());
     }
     if role.accepts(&o.host) || allowed.contains(&o.host) {
         return Ok(o.to_string());
     }
-    Err(Error::config(
-        path,
-        format!(
-            "{} is not an Atlassian host: it must be {} (or a host listed in allowedHosts)",
-            o.host,
-            role.expected()
-        ),
+    Err(format!(
+        "{} is not an Atlassian host: it must be {} (or a host listed in allowedHosts)",
+        o.host,
+        role.expected()
     ))
+}
+
+/// The origin the user most likely meant, only when the rule accepts it: a site's bare name gets
+/// `.atlassian.net`; a missing scheme or plain http becomes https (loopback keeps http).
+fn fixed(v: &str, role: Role, allowed: &[String]) -> Option<String> {
+    let bare = role == Role::Site
+        && !v.is_empty()
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let url = match v.find("://") {
+        _ if bare => format!("https://{v}.atlassian.net"),
+        Some(_) => v.to_string(),
+        None => format!("https://{v}"),
+    };
+    let mut o = Origin::of(&url).ok()?;
+    if !o.is_loopback() && !o.https {
+        o = Origin {
+            https: true,
+            port: None,
+            ..o
+        };
+    }
+    let fix = o.to_string();
+    (fix != v && check(&fix, role, allowed).ok()? == fix).then_some(fix)
 }
 
 impl Settings {
@@ -126,7 +143,8 @@ impl Settings {
 mod tests {
     use super::*;
 
-    /// The table every host's tests run too (tests/js/url-rule.test.js).
+    /// The table every host's tests run too (tests/js/url-rule.test.js): the origin accepted, or for
+    /// a refusal the fix its message suggests (none unless given).
     #[test]
     fn the_url_rule_table() {
         #[derive(serde::Deserialize)]
@@ -140,6 +158,8 @@ mod tests {
             url: String,
             role: String,
             origin: Option<String>,
+            #[serde(default)]
+            fix: Option<String>,
         }
         let t: Table = serde_json::from_str(include_str!("../../tests/url-cases.json")).unwrap();
         let allowed = allowed(&t.allowed_hosts).unwrap();
@@ -149,31 +169,49 @@ mod tests {
                 "admin" => Role::Admin,
                 _ => Role::Api,
             };
-            let got = origin("$.x", &c.url, role, &allowed).ok();
-            assert_eq!(got, c.origin, "{:?} as {role:?}", c.url);
+            let got = origin("$.x", &c.url, role, &allowed);
+            assert_eq!(
+                got.as_ref().ok(),
+                c.origin.as_ref(),
+                "{:?} as {role:?}",
+                c.url
+            );
+            let suggested = got.err().and_then(|e| {
+                let m = e.to_string();
+                let (_, f) = m.split_once("; did you mean \"")?;
+                Some(f.strip_suffix("\"?")?.to_string())
+            });
+            assert_eq!(suggested, c.fix, "fix for {:?} as {role:?}", c.url);
+            if let Some(f) = &suggested {
+                assert_eq!(origin("$.x", f, role, &allowed).ok().as_ref(), Some(f));
+            }
         }
     }
 
     #[test]
-    fn errors_say_what_to_give_and_suggest_the_scheme() {
-        let e = origin("$.siteUrl", "mysite.atlassian.net", Role::Site, &[]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "config $.siteUrl: must be an absolute http(s) URL (did you mean \"https://mysite.atlassian.net\"?)"
-        );
-        let e = origin(
-            "$.siteUrl",
-            "https://acme.atlassian.net.evil.example",
-            Role::Site,
-            &[],
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "config $.siteUrl: acme.atlassian.net.evil.example is not an Atlassian host: it must be https://<site>.atlassian.net (or a host listed in allowedHosts)"
-        );
-        let e = origin("$.siteUrl", "http://acme.atlassian.net", Role::Site, &[]).unwrap_err();
-        assert_eq!(e.to_string(), "config $.siteUrl: plain http is only allowed for literal loopback addresses (127.0.0.1, [::1], localhost)");
+    fn errors_say_what_to_give_and_the_fix() {
+        let cases = [
+            (
+                "mysite.atlassian.net",
+                "config $.siteUrl: must be an absolute http(s) URL; did you mean \"https://mysite.atlassian.net\"?",
+            ),
+            (
+                "http://mysite.atlassian.net",
+                "config $.siteUrl: plain http is only allowed for literal loopback addresses (127.0.0.1, [::1], localhost); did you mean \"https://mysite.atlassian.net\"?",
+            ),
+            (
+                "https://x.atlassian.net/jira/servicedesk",
+                "config $.siteUrl: must be an origin only, without a path, query or fragment; did you mean \"https://x.atlassian.net\"?",
+            ),
+            (
+                "https://acme.atlassian.net.evil.example",
+                "config $.siteUrl: acme.atlassian.net.evil.example is not an Atlassian host: it must be https://<site>.atlassian.net (or a host listed in allowedHosts)",
+            ),
+        ];
+        for (url, want) in cases {
+            let e = origin("$.siteUrl", url, Role::Site, &[]).unwrap_err();
+            assert_eq!(e.to_string(), want);
+        }
         assert!(allowed(&["https://x.example".into()]).is_err());
         assert!(allowed(&["x.example:8443".into()]).is_err());
     }

@@ -3,6 +3,7 @@
 
 use crate::client::{LimitConfig, RetryPolicy};
 mod hosts;
+mod keys;
 mod validate;
 
 use crate::error::{Error, Result};
@@ -171,7 +172,7 @@ impl Config {
                 } else {
                     format!("$.{path}")
                 },
-                e.into_inner().to_string(),
+                keys::explain(e.into_inner().to_string()),
             )
         })?;
         config.validate()

@@ -38,10 +38,15 @@ impl Config {
             ));
         }
         for (key, l) in &self.limits {
-            if !["jira", "assets", "admin", "confluence"].contains(&key.as_str()) {
+            const SURFACES: [&str; 4] = ["jira", "assets", "admin", "confluence"];
+            if !SURFACES.contains(&key.as_str()) {
+                let hint = match crate::names::closest(key, &SURFACES) {
+                    Some(s) => format!("did you mean \"{s}\"?"),
+                    None => format!("valid surfaces: {}", SURFACES.join(", ")),
+                };
                 return Err(Error::config(
                     format!("$.limits.{key}"),
-                    "unknown surface (expected jira, assets, admin or confluence)",
+                    format!("unknown surface {key:?}; {hint}"),
                 ));
             }
             let path = |f: &str| format!("$.limits.{key}.{f}");
@@ -148,20 +153,7 @@ fn assets(a: &AssetsConfig) -> Result<()> {
     if let Some(c) = &a.company_attribute {
         nonempty("$.assets.companyAttribute", c)?;
     }
-    if let Some(cq) = &a.company_query {
-        if !cq.contains("{company}") {
-            return Err(Error::config(
-                "$.assets.companyQuery",
-                "must contain the {company} placeholder",
-            ));
-        }
-        if a.space_key_attribute.is_none() {
-            return Err(Error::config(
-                "$.assets.spaceKeyAttribute",
-                "is required with assets.companyQuery",
-            ));
-        }
-    }
+    company_space(a)?;
     if let Some(p) = a.page_size {
         if !(1..=1000).contains(&p) {
             return Err(Error::config(
@@ -247,18 +239,121 @@ const PERMISSIONS: &[(&str, &[&str])] = &[
     ("restrict_content", &["space"]),
 ];
 
-fn permission(path: &str, v: &str) -> Result<(String, String)> {
-    let (k, t) = v
-        .split_once('/')
-        .ok_or_else(|| Error::config(path, "must be \"key/target\", e.g. \"create/page\""))?;
-    let ok = PERMISSIONS
-        .iter()
-        .any(|(key, targets)| *key == k && targets.contains(&t));
-    if !ok {
-        return Err(Error::config(
-            path,
-            format!("\"{v}\" is not a valid Confluence space permission"),
-        ));
+/// `assets.companyQuery` finds a company's object and `assets.spaceKeyAttribute` reads its space:
+/// one without the other would skip every space silently.
+fn company_space(a: &AssetsConfig) -> Result<()> {
+    const BOTH: &str = "give both (or neither)";
+    match (&a.company_query, &a.space_key_attribute) {
+        (Some(q), _) if !q.contains("{company}") => Err(Error::config(
+            "$.assets.companyQuery",
+            "must contain the {company} placeholder",
+        )),
+        (Some(_), None) => Err(Error::config(
+            "$.assets.companyQuery",
+            format!("needs $.assets.spaceKeyAttribute, the company attribute holding the Confluence space key: {BOTH}"),
+        )),
+        (None, Some(_)) => Err(Error::config(
+            "$.assets.spaceKeyAttribute",
+            format!("needs $.assets.companyQuery, the AQL with {{company}} finding the company's object: {BOTH}"),
+        )),
+        _ => Ok(()),
     }
-    Ok((k.to_string(), t.to_string()))
+}
+
+/// Every valid permission, `key/target`, in the table's order.
+fn valid_permissions() -> Vec<String> {
+    PERMISSIONS
+        .iter()
+        .flat_map(|(k, ts)| ts.iter().map(move |t| format!("{k}/{t}")))
+        .collect()
+}
+
+fn permission(path: &str, v: &str) -> Result<(String, String)> {
+    let valid = valid_permissions();
+    if valid.iter().any(|p| p == v) {
+        let (k, t) = v.split_once('/').unwrap_or_default();
+        return Ok((k.to_string(), t.to_string()));
+    }
+    let names: Vec<&str> = valid.iter().map(String::as_str).collect();
+    let near = crate::names::closest(v, &names)
+        .map(|n| format!("; did you mean \"{n}\"?"))
+        .unwrap_or_default();
+    Err(Error::config(
+        path,
+        format!(
+            "\"{v}\" is not a valid Confluence space permission{near} (valid: {})",
+            names.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    fn error_with(assets: serde_json::Value, confluence: serde_json::Value) -> String {
+        let mut a = serde_json::json!({"customerQuery": "Company = {company}", "portalAccountAttribute": "91"});
+        a.as_object_mut()
+            .unwrap()
+            .extend(assets.as_object().unwrap().clone());
+        let v = serde_json::json!({"siteUrl": "https://acme.atlassian.net", "assets": a, "confluence": confluence});
+        Config::from_value(v).unwrap_err().to_string()
+    }
+
+    const VALID: &str = "read/space, create/page, create/blogpost, create/comment, create/attachment, delete/page, delete/blogpost, delete/comment, delete/attachment, delete/space, export/space, administer/space, archive/page, restrict_content/space";
+
+    #[test]
+    fn an_invalid_permission_lists_the_valid_ones() {
+        let e = error_with(
+            serde_json::json!({}),
+            serde_json::json!({"permissions": ["create/page", "administer/page"]}),
+        );
+        assert_eq!(
+            e,
+            format!("config $.confluence.permissions[1]: \"administer/page\" is not a valid Confluence space permission; did you mean \"administer/space\"? (valid: {VALID})")
+        );
+        let e = error_with(
+            serde_json::json!({}),
+            serde_json::json!({"permissions": ["write everything"]}),
+        );
+        assert_eq!(
+            e,
+            format!("config $.confluence.permissions[0]: \"write everything\" is not a valid Confluence space permission (valid: {VALID})")
+        );
+    }
+
+    #[test]
+    fn company_query_and_space_key_attribute_come_together() {
+        let none = serde_json::json!({});
+        assert_eq!(
+            error_with(serde_json::json!({"spaceKeyAttribute": "Space"}), none.clone()),
+            "config $.assets.spaceKeyAttribute: needs $.assets.companyQuery, the AQL with {company} finding the company's object: give both (or neither)"
+        );
+        assert_eq!(
+            error_with(serde_json::json!({"companyQuery": "Key = {company}"}), none.clone()),
+            "config $.assets.companyQuery: needs $.assets.spaceKeyAttribute, the company attribute holding the Confluence space key: give both (or neither)"
+        );
+        assert_eq!(
+            error_with(
+                serde_json::json!({"companyQuery": "Key = 1", "spaceKeyAttribute": "S"}),
+                none
+            ),
+            "config $.assets.companyQuery: must contain the {company} placeholder"
+        );
+    }
+
+    #[test]
+    fn an_unknown_surface_names_the_closest() {
+        let v = |limits| {
+            serde_json::json!({"siteUrl": "https://acme.atlassian.net", "limits": limits,
+            "assets": {"customerQuery": "Company = {company}", "portalAccountAttribute": "91"}})
+        };
+        let e = Config::from_value(v(serde_json::json!({"jiar": {}}))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config $.limits.jiar: unknown surface \"jiar\"; did you mean \"jira\"?"
+        );
+        let e = Config::from_value(v(serde_json::json!({"zzzzzz": {}}))).unwrap_err();
+        assert_eq!(e.to_string(), "config $.limits.zzzzzz: unknown surface \"zzzzzz\"; valid surfaces: jira, assets, admin, confluence");
+    }
 }

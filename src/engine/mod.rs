@@ -151,7 +151,7 @@ async fn run_owned(
             if settings.config.comment.enabled && !request.dry_run {
                 match steps::comment::once(&ctx, &mut job, &issue, &report).await? {
                     Ok(id) => report.comment = id,
-                    Err(e) => report.comment_error = Some(e.to_string()),
+                    Err(e) => report.comment_error = Some(crate::advice::explain(&e)),
                 }
             }
         }

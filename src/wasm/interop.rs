@@ -75,6 +75,13 @@ pub fn js_error_redacted(e: &Error, r: &Redactor) -> JsValue {
     if let Some(s) = e.surface() {
         set("surface", s.as_str().into());
     }
+    // The core decides what an error means for the admin; hosts only word it (`advice.rs`).
+    if let Some(a) = crate::advice::advise(e) {
+        set("advice", a.sentence.into());
+        set("fix", a.fix.into());
+        set("kind", a.kind.as_str().into());
+        set("source", crate::advice::source(e).into());
+    }
     err
 }
 

@@ -70,8 +70,8 @@ test("a job that fails early (unknown issue, wrong token) is closed: the next ru
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, "portal-migrate: request: issue SUP-404 does not exist, or the account cannot see it (issues.get: HTTP 404: Issue does not exist or you do not have permission to see it.)\n");
   r = await cli(["run", "--config", CONFIG, "--company", "ACME", "--quiet"], { env: { ATLASSIAN_API_TOKEN: "wrong" } });
-  assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stderr, "portal-migrate: ATLASSIAN_API: assets.workspace (jira): HTTP 401: Client must be authenticated to access this resource.\n");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^portal-migrate: Atlassian refused the credentials \(HTTP 401\)\. .*\(Atlassian: assets\.workspace \(jira\): HTTP 401: Client must be authenticated to access this resource\.\)\n$/);
   assert.deepEqual(await migratedQms(), []);
 
   // The next run does what it is asked, and only that: no "resuming", no list, no ACME customer.

@@ -100,7 +100,7 @@ test("CLI doctor: wrong credentials fail 'credentials valid' and stop there, exi
   assert.match(lines[0], /^✔ site reachable — /);
   assert.deepEqual(lines.slice(1), [
     "✘ credentials valid — users.myself (jira): HTTP 401: Client must be authenticated to access this resource.",
-    "  fix: set ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN to an admin's email and a classic API token",
+    "  fix: set ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN to an admin's email and a classic API token (https://id.atlassian.com/manage-profile/security/api-tokens)",
   ]);
 });
 
@@ -139,5 +139,5 @@ test("CLI doctor: a config the core rejects is a usage error naming the JSON pat
   const config = pipelineConfig(sim, { confluence: { permissions: ["administer/page"] } });
   const r = await runCli(sim, ["doctor", "--config", writeConfig(tmp, config, "invalid.json")]);
   assert.equal(r.code, 2, r.stdout + r.stderr);
-  assert.equal(r.stderr, 'portal-migrate: config $.confluence.permissions[0]: "administer/page" is not a valid Confluence space permission\n');
+  assert.match(r.stderr, /^portal-migrate: config \$\.confluence\.permissions\[0\]: "administer\/page" is not a valid Confluence space permission; did you mean "administer\/space"\? \(valid: read\/space, .*\)\n$/);
 });

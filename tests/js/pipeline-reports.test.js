@@ -89,7 +89,7 @@ test("--report-csv: the documented header and one row per customer with the valu
   const expected = expectedRows();
   // The guest's error is checked on its own; every other field of every row must match exactly.
   const guestRow = body.find((r) => r[2] === guest.object.attributes.Email);
-  assert.match(guestRow[7], /^confluence\.grant \(confluence\): HTTP 400: .*guest already has a space assigned: INI/);
+  assert.match(guestRow[7], /^This customer is a Confluence guest .*\(Atlassian: confluence\.grant \(confluence\): HTTP 400: .*guest already has a space assigned: INI/);
   assert.deepEqual(body.map((r) => (r === guestRow ? [...r.slice(0, 7), "<guest error>"] : r.slice(0, 8))), expected);
   // Then each step's outcome, the space, retryable and what to do next, as the JSON report says.
   const step = (c) => [c.steps.migrate, c.steps.writeBack, c.steps.groups, c.steps.space, c.space ?? "", c.retryable === null ? "" : c.retryable ? "yes" : "no"];

@@ -78,7 +78,7 @@ test("explicit customers: portal ids and emails are migrated and their Assets ob
   const unknown = report.customers.find((r) => r.source === `customer:${unknownQm}`);
   assert.equal(unknown.status, "failed");
   assert.equal(unknown.failedStep, "check");
-  assert.equal(unknown.error, `users.get (jira): HTTP 404: account ${unknownQm} not found`);
+  assert.equal(unknown.error, `No Jira account has this id. Fix: check the id given (a portal-only id starts with qm:) or the value held in assets.portalAccountAttribute. (Atlassian: users.get (jira): HTTP 404: account ${unknownQm} not found)`);
   assert.equal(routeCount(after, "PUT migrateCustomer"), 4, "no migrate call for customers that failed the check");
 });
 

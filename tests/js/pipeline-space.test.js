@@ -103,7 +103,7 @@ test("a guest who already has another space: that customer fails at space naming
   assert.equal(row.retryable, false);
   assert.equal(row.accountId, accountId);
   assert.deepEqual(row.steps, { ...ALL_DONE, space: "failed" });
-  assert.match(row.error, /^confluence\.grant \(confluence\): HTTP 400: /);
+  assert.match(row.error, /^This customer is a Confluence guest .*\(Atlassian: confluence\.grant \(confluence\): HTTP 400: /);
   assert.equal(GUEST_ERROR.exec(row.error)?.[1], "ACME", row.error);
 
   const after = await simState(sim);
@@ -205,7 +205,7 @@ test("graphql mode: a guest with another space fails at space (errors on a 200 a
   const row = rowOf(report, email);
   assert.equal(row.failedStep, "space");
   assert.equal(row.retryable, false);
-  assert.match(row.error, /^confluence\.grantGraphql \(confluence\): HTTP 200: /);
+  assert.match(row.error, /^This customer is a Confluence guest .*\(Atlassian: confluence\.grantGraphql \(confluence\): HTTP 200: /);
   assert.equal(GUEST_ERROR.exec(row.error)?.[1], "GLX", row.error);
   const after = await simState(sim);
   assert.deepEqual(spacesOf(after, accountId), []);

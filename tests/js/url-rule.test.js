@@ -16,10 +16,13 @@ const base = {
 };
 
 for (const c of table.cases) {
-  test(`${JSON.stringify(c.url)} as ${FIELD[c.role]}: ${c.origin ?? "refused"}`, () => {
+  test(`${JSON.stringify(c.url)} as ${FIELD[c.role]}: ${c.origin ?? `refused${c.fix ? `, fix ${c.fix}` : ""}`}`, () => {
     const config = { ...base, [FIELD[c.role]]: c.url };
     if (c.origin === null) {
-      assert.throws(() => validateConfig(config), (e) => e.code === "CONFIG" && e.path === `$.${FIELD[c.role]}`);
+      // The refusal names the field and, only where the table gives one, the fix.
+      const fix = c.fix ? `; did you mean "${c.fix}"?` : null;
+      assert.throws(() => validateConfig(config), (e) => e.code === "CONFIG" && e.path === `$.${FIELD[c.role]}`
+        && (fix ? e.message.endsWith(fix) : !e.message.includes("did you mean")));
       return;
     }
     const urls = validateConfig(config);

@@ -25,7 +25,7 @@ export const spec = {
   },
   exits: [
     [0, "done (or nothing to resume)"], [1, "a customer failed, the job had failed or was discarded, or an error"],
-    [2, "bad usage, config or secrets; no such job; several unfinished jobs and no ID"],
+    [2, "bad usage, config or secrets, or credentials Atlassian refuses; no such job; several unfinished jobs and no ID"],
     [3, "still unfinished, or running in another process"], [130, "interrupted"],
   ],
   examples: [

@@ -33,7 +33,7 @@ export const spec = {
     "job-id": { type: "string", arg: "ID", help: "name the job (default: derived from the request)" },
     "resume-others": { type: "bool", help: "first finish the journal's other unfinished jobs, oldest first (default: only list them)" },
   },
-  exits: [[0, "done"], [1, "a customer failed, or an error"], [2, "bad usage, config or secrets"], [3, "unfinished (resume it), or running in another process"], [130, "interrupted (resume it)"]],
+  exits: [[0, "done"], [1, "a customer failed, or an error"], [2, "bad usage, config or secrets, or credentials Atlassian refuses"], [3, "unfinished (resume it), or running in another process"], [130, "interrupted (resume it)"]],
   examples: [
     "portal-migrate run --config portal-migrate.json --company ACME --dry-run --report plan.json",
     "portal-migrate run --config portal-migrate.json --customers-file list.csv --json > result.json",

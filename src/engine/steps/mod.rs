@@ -102,7 +102,8 @@ pub(crate) fn fail(rep: &mut CustomerReport, e: StepError) {
     rep.status = Status::Failed;
     rep.failed_step = Some(e.step);
     rep.retryable = Some(e.error.retryable());
-    rep.error = Some(e.error.to_string());
+    // A plain sentence and a fix next to Atlassian's own message (`advice.rs`).
+    rep.error = Some(crate::advice::explain(&e.error));
     *rep.steps.get_mut(e.step) = Outcome::Failed;
 }
 
