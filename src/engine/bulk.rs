@@ -5,6 +5,7 @@
 use super::ctx::Ctx;
 use super::lease;
 use super::records;
+use super::settle;
 use super::steps::migrate::{After, Before};
 use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
 use super::work::Work;
@@ -24,7 +25,7 @@ pub(crate) async fn run(
     let n = concurrency.max(1);
     let started = ctx.now();
     // As in single mode, nobody starts after the deadline unless this job already finished them.
-    let begun: Vec<Result<Begun>> = futures::stream::iter(work)
+    let begun: Vec<Result<Begun>> = super::lookup::ahead(ctx, work)
         .map(|w| async move {
             if ctx.stopped()
                 || (!ctx.may_start() && !records::finished_in_this_job(ctx, &w).await?)
@@ -202,30 +203,40 @@ async fn send_batch(
         Err(_) => After::Lost,
     };
     let batch_error = sent.err();
-    let results: Vec<(usize, Result<AccountId, StepError>)> =
+    let results: Vec<(usize, Result<AccountId, StepError>)> = if after == After::Accepted {
+        let batch: Vec<_> = chunk.iter().map(|&i| portal_of(&pending[i].1)).collect();
+        let found = settle::accepted(ctx, &batch).await;
+        chunk
+            .iter()
+            .copied()
+            .zip(
+                found
+                    .into_iter()
+                    .map(|r| r.map_err(steps::step_err(Step::Migrate))),
+            )
+            .collect()
+    } else {
         futures::stream::iter(chunk.iter().copied())
             .map(|i| {
                 let (id, email) = portal_of(&pending[i].1);
                 let batch_error = batch_error.clone();
                 async move {
-                    let found = match after {
-                        After::Accepted => migrate::accepted(ctx, &id, email.as_deref()).await,
-                        _ => migrate::find_account(ctx, &id, email.as_deref(), after)
-                            .await
-                            .and_then(|a| {
-                                a.ok_or_else(|| {
-                                    batch_error
-                                        .clone()
-                                        .unwrap_or_else(|| Error::request("the bulk call failed"))
-                                })
-                            }),
-                    };
+                    let found = migrate::find_account(ctx, &id, email.as_deref(), after)
+                        .await
+                        .and_then(|a| {
+                            a.ok_or_else(|| {
+                                batch_error
+                                    .clone()
+                                    .unwrap_or_else(|| Error::request("the bulk call failed"))
+                            })
+                        });
                     (i, found.map_err(steps::step_err(Step::Migrate)))
                 }
             })
             .buffer_unordered(ctx.s.concurrency as usize)
             .collect()
-            .await;
+            .await
+    };
     for (i, r) in results {
         let (w, s) = &mut pending[i];
         match r {
