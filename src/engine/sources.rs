@@ -11,19 +11,31 @@ use crate::client::Walk;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerRef, IssueKey};
 use crate::journal::{CustomerRecord, Stage, CUSTOMER_PREFIX};
+use futures::StreamExt;
 
 const DIRECTORY_PAGE: u32 = 500;
 
 /// Collects every customer of the request, each once.
 pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec<Work>> {
+    // Companies side by side (the limiter bounds them), kept in order.
+    let companies: Vec<Result<Vec<Work>>> =
+        futures::stream::iter(req.companies_or(&ctx.s.config.companies))
+            .map(|key| async move {
+                let mut work = Vec::new();
+                let aql = assets::substitute(&ctx.s.config.assets.customer_query, "company", key)?;
+                objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
+                // Once per company, before its customers run side by side and would each look it up.
+                if let Some(space) = ctx.space_for(Some(key)).await? {
+                    resolve::load_grants(&ctx.client, &ctx.urls.site, &ctx.cache, &space).await?;
+                }
+                Ok(work)
+            })
+            .buffered(ctx.s.concurrency.max(1) as usize)
+            .collect()
+            .await;
     let mut work = Vec::new();
-    for key in req.companies_or(&ctx.s.config.companies) {
-        let aql = assets::substitute(&ctx.s.config.assets.customer_query, "company", key)?;
-        objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
-        // Once per company, before its customers run side by side and would each look it up.
-        if let Some(space) = ctx.space_for(Some(key)).await? {
-            resolve::load_grants(&ctx.client, &ctx.urls.site, &ctx.cache, &space).await?;
-        }
+    for c in companies {
+        work.extend(c?);
     }
     if let Some(aql) = &req.aql {
         objects_to_work(ctx, aql, None, "aql", &mut work).await?;
