@@ -3,13 +3,13 @@
 // the Atlassian Cloud simulator on loopback, and against the rate-limit bound. Writes
 // bench/results/latest.md (tables) and bench/results/latest.json (every figure). See bench/README.md.
 //
-// Environment: BENCH_ONLY=S1,S4 runs a subset; BENCH_BUDGET_S (default 540) caps this script's run
+// Environment: BENCH_ONLY=S1,S4 runs a subset; BENCH_BUDGET_S (default 840) caps this script's run
 // time: every child has a time limit inside it, and a scenario that no longer fits is skipped.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, SURFACES, SEED, secs, mb, pct, fmtPerCustomer } from "./scenarios/lib.js";
+import { ROOT, SURFACES, SEED, secs, mb, pct, fmtPerCustomer, routePath } from "./scenarios/lib.js";
 import * as s1 from "./scenarios/s1-throughput.js";
 import * as s2 from "./scenarios/s2-ratelimit.js";
 import * as s3 from "./scenarios/s3-memory.js";
@@ -17,7 +17,7 @@ import * as s4 from "./scenarios/s4-coldstart.js";
 
 const SCENARIOS = [s4, s1, s2, s3]; // cold start first, on a quiet machine
 const RESULTS = path.join(ROOT, "bench/results");
-const budgetMs = (Number(process.env.BENCH_BUDGET_S) > 0 ? Number(process.env.BENCH_BUDGET_S) : 540) * 1000;
+const budgetMs = (Number(process.env.BENCH_BUDGET_S) > 0 ? Number(process.env.BENCH_BUDGET_S) : 840) * 1000;
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim().toUpperCase())) : null;
 const started = performance.now();
 const reserveMs = 10_000;
@@ -129,13 +129,15 @@ function markdown(env, results, totalMs) {
   const byId = Object.fromEntries(results.map((r) => [r.id, r]));
   const S1 = byId.S1, S2 = byId.S2, S3 = byId.S3, S4 = byId.S4;
   if (S1?.runs) {
-    const [pm, base] = S1.runs;
-    out.push(`**S1 ratios** (same run): portal-migrate ${S1.rates.portalMigrate.toFixed(1)} customers/s vs baseline `
+    const pm = S1.runs[0], base = S1.runs.find((r) => r.tool === "baseline");
+    out.push(`**S1 ratios** (same run): portal-migrate (bulk mode, concurrency 16) ${S1.rates.portalMigrate.toFixed(1)} customers/s vs baseline `
       + `${S1.rates.baseline.toFixed(1)} customers/s = **${S1.ratios.portalMigrate.perCustomer?.toFixed(1)}×** per customer; `
       + `wall ${secs(pm.wallMs)} s vs ${secs(base.wallMs)} s = ${S1.ratios.portalMigrate.wall?.toFixed(1)}× `
       + `(the baseline's wall covers only the ${base.completed} customers on the first AQL page of each company).`
+      + (S1.ratios.single ? ` Single mode at concurrency 16: ${S1.ratios.single.perCustomer?.toFixed(1)}× per customer.` : "")
       + (S1.ratios.supplementary ? ` At concurrency 32: ${S1.ratios.supplementary.perCustomer?.toFixed(1)}× per customer, `
         + `${S1.ratios.supplementary.wall?.toFixed(1)}× on wall time.` : ""), "");
+    out.push(...routeTable(S1.runs));
   }
   if (S2?.needed) {
     const parts = SURFACES.filter((s) => S2.needed[s]).map((s) => `${s} ${S2.needed[s]} → ${secs(S2.perSurfaceBoundMs[s])} s`);
@@ -150,15 +152,19 @@ function markdown(env, results, totalMs) {
   }
   if (S3?.runs) {
     out.push("## S3 memory", "");
-    out.push(table(["customers", "wall (s)", "peak RSS (MiB)", "wasm memory (MiB)", "JS heap used at exit (MiB)",
-      "report JSON (MiB)", "journal file (MiB)", "completed"], S3.runs.map((r) => [
-      r.customers.toLocaleString("en"), secs(r.wallMs), mb(r.probe?.vmHwmBytes), mb(r.probe?.wasmMemoryBytes),
-      mb(r.probe?.heapUsedBytes), mb(r.reportBytes), mb(r.journalBytes), completedCell(r)])), "");
+    out.push("Peak RSS is the CLI process's VmHWM; wasm memory is the core's linear memory (it never shrinks, so "
+      + "this is its peak); JS heap and external are the peaks of a 200 ms sampler (external counts Buffers "
+      + "and other memory V8 tracks outside its heap).", "");
+    out.push(table(["customers", "latency (ms)", "wall (s)", "peak RSS (MiB)", "wasm memory (MiB)", "JS heap, peak (MiB)",
+      "JS external, peak (MiB)", "report JSON (MiB)", "journal file (MiB)", "completed"], S3.runs.map((r) => [
+      r.customers.toLocaleString("en"), String(r.latencyMs), secs(r.wallMs), mb(r.probe?.vmHwmBytes), mb(r.probe?.wasmMemoryBytes),
+      mb(r.probe?.peakHeapUsedBytes), mb(r.probe?.peakExternalBytes), mb(r.reportBytes), mb(r.journalBytes), completedCell(r)])), "");
     const g = S3.growth;
-    if (g.rssBytes !== null) {
-      out.push(`Growth from 2,000 to 10,000 customers: peak RSS +${mb(g.rssBytes)} MiB (${(g.rssPerCustomer / 1024).toFixed(2)} KiB per customer), `
-        + `wasm memory +${mb(g.wasmBytes)} MiB, report JSON +${mb(g.reportBytes)} MiB (${(g.reportPerCustomer / 1024).toFixed(2)} KiB per customer), `
-        + `journal file +${mb(g.journalBytes)} MiB.`, "");
+    const per = (x) => (x ? `+${mb(x.bytes)} MiB (${(x.perCustomer / 1024).toFixed(2)} KiB/customer)` : "–");
+    if (g) {
+      out.push(`Growth from ${g.from.toLocaleString("en")} to ${g.to.toLocaleString("en")} customers: peak RSS ${per(g.rss)}; `
+        + `wasm memory ${per(g.wasm)}; JS heap peak ${per(g.heap)}; JS external peak ${per(g.external)}; `
+        + `report JSON ${per(g.report)}; journal file ${per(g.journal)}.`, "");
     }
   }
   if (S4?.size) {
@@ -175,6 +181,18 @@ function markdown(env, results, totalMs) {
     out.push(table(["what", "measured"], rows4), "");
   }
   return out.join("\n") + "\n";
+}
+
+/** Requests per completed customer by route, one column per run (single and bulk mode side by side). */
+function routeTable(runs) {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.perRoute ?? {})))]
+    .sort((a, b) => Math.max(...runs.map((r) => r.perRoute?.[b] ?? 0)) - Math.max(...runs.map((r) => r.perRoute?.[a] ?? 0)));
+  if (!keys.length) return [];
+  const cell = (r, k) => (r.perRoute?.[k] ? r.perRoute[k].toFixed(3) : "–");
+  const rows = keys.map((k) => [routePath(k), ...runs.map((r) => cell(r, k))]);
+  rows.push(["**total**", ...runs.map((r) => (r.perRoute ? Object.values(r.perRoute).reduce((a, b) => a + b, 0).toFixed(3) : "–"))]);
+  return ["**S1 requests per completed customer by route** (counted by the simulator; discovery and AQL pages spread over the customers):", "",
+    table(["route", ...runs.map((r) => r.label)], rows), ""];
 }
 
 function writeAtomic(file, text) {

@@ -48,7 +48,7 @@ fn server_error_before_commit_is_resent_after_checking() {
 fn rate_limit_waits_retry_after() {
     let t = Tenant::with_customers(2, "ACME");
     t.faults.borrow_mut().push(Fault {
-        pattern: "/rest/api/3/user?".into(),
+        pattern: "/rest/api/3/user/bulk?".into(),
         count: 1,
         kind: FaultKind::Status(429, Some(7)),
     });

@@ -4,6 +4,8 @@
 //   wasmMemoryBytes the wasm instance's linear memory (memory.buffer.byteLength) after the job;
 //                   linear memory never shrinks, so this is also its peak
 //   heapUsedBytes, externalBytes, rssAtExitBytes  (process.memoryUsage() at exit)
+//   peakHeapUsedBytes, peakExternalBytes  the largest JS heap and external (Buffers, strings held
+//                   outside the heap) seen by a sampler every 200 ms (an unref'd timer) and at exit
 // It imports the same glue module URL as js/core/node.js, so it sees the CLI's instance. The glue's
 // initSync() returns the live instance's exports when one exists (and throws when none does).
 import { readFileSync, writeFileSync } from "node:fs";
@@ -20,7 +22,16 @@ function vmHwm() {
   }
 }
 
+const peak = { heapUsed: 0, external: 0 };
+function sample() {
+  const mu = process.memoryUsage();
+  peak.heapUsed = Math.max(peak.heapUsed, mu.heapUsed);
+  peak.external = Math.max(peak.external, mu.external);
+  return mu;
+}
+
 if (out) {
+  setInterval(sample, 200).unref();
   process.on("exit", () => {
     let wasmMemoryBytes = null;
     try {
@@ -28,10 +39,11 @@ if (out) {
     } catch {
       // the CLI never instantiated the core
     }
-    const mu = process.memoryUsage();
+    const mu = sample();
     try {
       writeFileSync(out, JSON.stringify({
         vmHwmBytes: vmHwm(), wasmMemoryBytes, heapUsedBytes: mu.heapUsed, externalBytes: mu.external,
+        peakHeapUsedBytes: peak.heapUsed, peakExternalBytes: peak.external,
         arrayBuffersBytes: mu.arrayBuffers, rssAtExitBytes: mu.rss,
       }));
     } catch {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSimulator } from "../../js/sim/index.js";
+import { ROUTES } from "../../js/sim/server.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = path.join(ROOT, "js/cli/main.js");
@@ -31,8 +32,8 @@ export function scratch() {
  * A fresh seeded simulator on loopback. Every run (portal-migrate or baseline) gets its own, so both
  * start from the same tenant.
  */
-export async function freshSim({ companies, customersPerCompany, latencyMs, seed = SEED }) {
-  const sim = await startSimulator({ port: 0, seed, scenario: { companies, customersPerCompany }, latencyMs, quiet: true });
+export async function freshSim({ companies, customersPerCompany, latencyMs, seed = SEED, settings = {} }) {
+  const sim = await startSimulator({ port: 0, seed, scenario: { companies, customersPerCompany }, latencyMs, settings, quiet: true });
   const t = sim.simulator.tenant;
   const config = sim.config();
   return {
@@ -97,10 +98,11 @@ export function runChild(command, args, { env = {}, timeoutMs, cwd = ROOT, onStd
  * started with `--import bench/probes/wasm-memory.js`, which records its peak RSS (VmHWM) and the wasm
  * memory size when it exits.
  */
-export async function runCli(s, { concurrency, timeoutMs, progressJson = false, label = "cli" }) {
+export async function runCli(s, { concurrency, timeoutMs, progressJson = false, label = "cli", mode, config: given }) {
   const tmp = scratch();
   try {
-    const config = { ...s.config, concurrency };
+    const base = given ?? s.config;
+    const config = { ...base, concurrency, ...(mode ? { migrate: { ...(base.migrate ?? {}), mode } } : {}) };
     const configFile = tmp.file("config.json");
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     const reportFile = tmp.file("report.json");
@@ -137,7 +139,7 @@ export async function runCli(s, { concurrency, timeoutMs, progressJson = false, 
       failures[key] = (failures[key] ?? 0) + 1;
     }
     const out = {
-      label, tool: "portal-migrate", failures, concurrency, exitCode: r.code, signal: r.signal, timedOut: r.timedOut,
+      label, tool: "portal-migrate", mode: config.migrate?.mode ?? "bulk", failures, concurrency, exitCode: r.code, signal: r.signal, timedOut: r.timedOut,
       wallMs: r.wallMs, summary: r.stdout.trim().split("\n").filter(Boolean).pop() ?? "",
       stderr: r.stderr.trim().slice(-2000),
       totals: report?.totals ?? null, stats: report?.stats ?? null,
@@ -204,6 +206,29 @@ export function median(xs) {
   if (!s.length) return null;
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * The simulator's config without a Confluence space per company: the three steps per customer the
+ * issue's request target counts (migrate, write-back, one group), and the baseline's steps.
+ */
+export function noConfluence(config) {
+  const { companyQuery, spaceKeyAttribute, ...assets } = config.assets;
+  const { confluence, ...rest } = config;
+  return { ...rest, assets };
+}
+
+/** Requests per customer by route ("GET bulkUsers" → per customer), null when none completed. */
+export function perRoute(byRoute, customers) {
+  if (!customers) return null;
+  return Object.fromEntries(Object.entries(byRoute ?? {}).map(([k, v]) => [k, v / customers]));
+}
+
+/** "GET bulkUsers" → "GET /rest/api/3/user/bulk" (the simulator's route table). */
+export function routePath(key) {
+  const [method, name] = key.split(" ");
+  const r = ROUTES.find((x) => x.method === method && x.name === name);
+  return r ? `${method} ${r.path}` : key;
 }
 
 /** Requests per customer by surface (null when no customer completed). */

@@ -1,9 +1,11 @@
-//! Jira users, documented: `GET /rest/api/3/user?accountId=` and `GET /rest/api/3/user/search`
-//! (`atlassian-api.md` §4.1, §4.2), and an issue's reporter (`GET /rest/api/3/issue/{key}`).
+//! Jira users, documented: `GET /rest/api/3/user?accountId=`, `GET /rest/api/3/user/search` and
+//! `GET /rest/api/3/user/bulk` (`atlassian-api.md` §4.1–§4.3), and an issue's reporter
+//! (`GET /rest/api/3/issue/{key}`).
 
 use super::Op;
 use crate::http::{HttpRequest, Surface};
 use crate::ids::{pct, AccountId, IssueKey};
+use crate::page::{bool_or_string, Page};
 use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -50,6 +52,14 @@ impl User {
 
 pub const GET: &str = "users.get";
 pub const SEARCH: &str = "users.search";
+pub const BULK: &str = "users.bulk";
+
+/// Ids per `user/bulk` call. Jira's spec documents no maximum (SPEC-JIRA `bulkGetUsers`: `accountId`
+/// repeated, `maxResults` default 10); its Confluence twin documents 200 and can fail at 200
+/// (CONFCLOUD-76880), and long query strings get 400 or 414 (JRACLOUD-78790). So: at most 100 ids,
+/// and at most 8 KB of URL (about 100 `qm:` ids).
+pub const BULK_MAX_IDS: usize = 100;
+pub const BULK_MAX_URL: usize = 8 * 1024;
 
 /// `GET /rest/api/3/user?accountId=`; `None` for 404 (no such account, or a migrated `qm:` id, §13).
 pub fn get(site: &str, id: &str) -> Op<Option<User>> {
@@ -99,6 +109,58 @@ pub fn search(site: &str, query: &str) -> Op<Vec<User>> {
                 .collect())
         },
     )
+}
+
+/// `GET /rest/api/3/user/bulk?startAt&maxResults&accountId=…` (§4.3): one page of the users behind
+/// `ids` (asked all on one page; the service may cap it). `isLast` decides when present, a `nextPage`
+/// means more; `total` is not relied on (the spec calls it "the number of items returned"): the
+/// listing holds at most one user per id asked, which bounds the walk.
+pub fn bulk(site: &str, ids: &[String], start_at: u64) -> Op<Page<User>> {
+    let mut url = format!(
+        "{site}/rest/api/3/user/bulk?startAt={start_at}&maxResults={}",
+        ids.len()
+    );
+    for id in ids {
+        url.push_str("&accountId=");
+        url.push_str(&pct(id));
+    }
+    let asked = ids.len() as u64;
+    Op::safe(BULK, HttpRequest::get(Surface::Jira, url), move |r| {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct R {
+            #[serde(default)]
+            values: Vec<User>,
+            #[serde(default, deserialize_with = "bool_or_string")]
+            is_last: Option<bool>,
+            #[serde(default)]
+            next_page: Option<serde_json::Value>,
+        }
+        let p: R = r.json()?;
+        let is_last = p
+            .is_last
+            .or(p.next_page.filter(|n| !n.is_null()).map(|_| false));
+        Ok(Page::new(p.values, is_last, Some(asked)))
+    })
+}
+
+/// Splits `ids` into `bulk` calls of at most [`BULK_MAX_IDS`] ids and [`BULK_MAX_URL`] bytes of URL.
+pub fn bulk_batches(site: &str, ids: Vec<String>) -> Vec<Vec<String>> {
+    let base = format!("{site}/rest/api/3/user/bulk?startAt=0000000000&maxResults=000").len();
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut len = base;
+    for id in ids {
+        let add = "&accountId=".len() + pct(&id).len();
+        match out.last_mut() {
+            Some(b) if b.len() < BULK_MAX_IDS && len + add <= BULK_MAX_URL => b.push(id),
+            _ => {
+                len = base;
+                out.push(vec![id]);
+            }
+        }
+        len += add;
+    }
+    out
 }
 
 /// The Atlassian account an exact-email search found: the one whose email matches (case-insensitive),
@@ -227,6 +289,52 @@ mod tests {
         )
         .unwrap();
         assert_eq!(atlassian_account_for(&two, "ann@x.example"), None);
+    }
+
+    #[test]
+    fn bulk_pages_say_when_they_end_and_are_bounded_by_the_ids_asked() {
+        let ids = vec!["qm:1".to_string(), "a1".to_string()];
+        let op = bulk("https://s", &ids, 0);
+        assert_eq!(
+            op.request.url,
+            "https://s/rest/api/3/user/bulk?startAt=0&maxResults=2&accountId=qm%3A1&accountId=a1"
+        );
+        let page = |body: &str| answer(&op, 200, body).unwrap();
+        let p = page(
+            r#"{"isLast":"false","total":"9","values":[{"accountId":"qm:1","accountType":"customer"}]}"#,
+        );
+        assert_eq!(
+            (p.items.len(), p.is_last, p.total),
+            (1, Some(false), Some(2))
+        );
+        let p = page(r#"{"nextPage":"https://s/next","values":[]}"#);
+        assert_eq!(p.is_last, Some(false), "a next page means more");
+        let p = page(r#"{"values":[]}"#);
+        assert_eq!(p.is_last, None, "nothing said: the walker decides");
+        assert!(answer(&op, 400, "{}").is_err());
+    }
+
+    #[test]
+    fn bulk_batches_keep_urls_short() {
+        let ids: Vec<String> = (0..250)
+            .map(|i| format!("qm:00000000-0000-4000-8000-{i:012}:{i:024}"))
+            .collect();
+        let batches = bulk_batches("https://acme.atlassian.net", ids.clone());
+        assert_eq!(batches.concat(), ids, "every id once, in order");
+        for b in &batches {
+            assert!(b.len() <= BULK_MAX_IDS);
+            assert!(
+                bulk("https://acme.atlassian.net", b, 1_000_000)
+                    .request
+                    .url
+                    .len()
+                    <= BULK_MAX_URL
+            );
+        }
+        assert_eq!(batches.len(), 3);
+        let short: Vec<String> = (0..250).map(|i| format!("{i:024}")).collect();
+        let b = bulk_batches("https://acme.atlassian.net", short);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
     }
 
     #[test]

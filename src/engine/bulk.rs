@@ -1,10 +1,11 @@
 //! Bulk mode: check every customer, migrate the portal-only ones in batches of `migrate.batchSize`
 //! (≤ 1,000) through the bulk endpoint, find each new account (the answer's body is not relied on,
-//! §13), then finish each customer's remaining steps.
+//! §13, `settle`), and finish each customer's remaining steps while the next batch migrates.
 
 use super::ctx::Ctx;
 use super::lease;
 use super::records;
+use super::settle;
 use super::steps::migrate::{After, Before};
 use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
 use super::work::Work;
@@ -24,7 +25,7 @@ pub(crate) async fn run(
     let n = concurrency.max(1);
     let started = ctx.now();
     // As in single mode, nobody starts after the deadline unless this job already finished them.
-    let begun: Vec<Result<Begun>> = futures::stream::iter(work)
+    let begun: Vec<Result<Begun>> = super::lookup::ahead(ctx, work)
         .map(|w| async move {
             if ctx.stopped()
                 || (!ctx.may_start() && !records::finished_in_this_job(ctx, &w).await?)
@@ -54,24 +55,35 @@ pub(crate) async fn run(
         }
     }
     let batch = ctx.s.config.migrate.batch_size.max(1) as usize;
-    let portal: Vec<usize> = pending
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, s))| matches!(s.checked, Checked::Portal { .. }))
-        .map(|(i, _)| i)
-        .collect();
-    let mut stopped = false;
-    for chunk in portal.chunks(batch) {
-        if stopped || !ctx.may_start() {
-            stopped = true;
-            for &i in chunk {
-                pending[i].1.finished = true; // left for the continuation
-            }
-            continue;
+    let (portal, ready): (Vec<_>, Vec<_>) = pending
+        .into_iter()
+        .partition(|(_, s)| matches!(s.checked, Checked::Portal { .. }));
+    // Batches migrate one after another while the customers of earlier batches finish side by side.
+    let (tx, rx) = futures::channel::mpsc::unbounded::<(Work, State)>();
+    let migrating = async move {
+        for item in ready {
+            let _ = tx.unbounded_send(item);
         }
-        migrate_batch(ctx, &mut pending, chunk).await?;
-    }
-    let finishing: Vec<Result<Processed>> = futures::stream::iter(pending)
+        let mut portal = portal.into_iter().peekable();
+        let mut stopped = false;
+        while portal.peek().is_some() {
+            let mut chunk: Vec<(Work, State)> = portal.by_ref().take(batch).collect();
+            if stopped || !ctx.may_start() {
+                stopped = true;
+                for (_, s) in &mut chunk {
+                    s.finished = true; // left for the continuation
+                }
+            } else {
+                let all: Vec<usize> = (0..chunk.len()).collect();
+                migrate_batch(ctx, &mut chunk, &all).await?;
+            }
+            for item in chunk {
+                let _ = tx.unbounded_send(item);
+            }
+        }
+        Ok::<(), Error>(())
+    };
+    let finishing = rx
         .map(|(w, s)| async move {
             if s.finished {
                 return Ok(if s.rep.status == Status::Failed {
@@ -89,8 +101,9 @@ pub(crate) async fn run(
             Ok(Processed::Done(rep))
         })
         .buffer_unordered(n)
-        .collect()
-        .await;
+        .collect::<Vec<Result<Processed>>>();
+    let (migrated, finishing) = futures::join!(migrating, finishing);
+    migrated?;
     for f in finishing {
         match f? {
             Processed::Done(r) => out.push(r),
@@ -137,37 +150,67 @@ async fn migrate_batch(
         .buffer_unordered(ctx.s.concurrency as usize)
         .collect()
         .await;
+    // Every intent is journaled (side by side: the journal groups them into few syncs) before the
+    // bulk call is sent.
     let mut batch: Vec<usize> = Vec::new();
-    let mut ids: Vec<PortalCustomerId> = Vec::new();
+    let mut adopted: Vec<(usize, AccountId)> = Vec::new();
+    let mut released: Vec<PortalCustomerId> = Vec::new();
     for (i, c) in claims {
-        let (w, s) = &mut pending[i];
-        let (id, email) = portal_of(s);
         match c {
-            Ok(Before::Go) => {
-                records::stage(ctx, w, &id, email.as_deref(), Stage::Intent, None).await?;
-                batch.push(i);
-                ids.push(id);
-            }
-            Ok(Before::Adopt(a)) => {
-                records::stage(ctx, w, &id, email.as_deref(), Stage::Migrated, Some(&a)).await?;
-                s.migrated(ctx, a, email);
-                lease::drop_customer(ctx, &id).await;
-            }
+            Ok(Before::Go) => batch.push(i),
+            Ok(Before::Adopt(a)) => adopted.push((i, a)),
             Err(e) => {
+                let s = &mut pending[i].1;
+                released.push(portal_of(s).0);
                 s.fail(steps::step_err(Step::Migrate)(e));
                 s.finished = true;
-                lease::drop_customer(ctx, &id).await;
             }
         }
     }
-    if ids.is_empty() {
+    let staged = batch.iter().map(|&i| (i, Stage::Intent, None));
+    let staged = staged.chain(adopted.iter().map(|(i, a)| (*i, Stage::Migrated, Some(a))));
+    stage_all(ctx, pending, staged).await?;
+    for (i, a) in adopted {
+        let s = &mut pending[i].1;
+        let (id, email) = portal_of(s);
+        released.push(id);
+        s.migrated(ctx, a, email);
+    }
+    drop_all(ctx, &released).await;
+    if batch.is_empty() {
         return Ok(());
     }
+    let ids: Vec<PortalCustomerId> = batch.iter().map(|&i| portal_of(&pending[i].1).0).collect();
     let r = send_batch(ctx, pending, &batch, &ids).await;
-    for id in &ids {
-        lease::drop_customer(ctx, id).await;
-    }
+    drop_all(ctx, &ids).await;
     r
+}
+
+/// Journals each customer's stage, side by side.
+async fn stage_all<'s>(
+    ctx: &Ctx<'_>,
+    pending: &[(Work, State)],
+    staged: impl Iterator<Item = (usize, Stage, Option<&'s AccountId>)>,
+) -> Result<()> {
+    let writes = staged.map(|(i, stage, account)| {
+        let (w, s) = &pending[i];
+        let (id, email) = portal_of(s);
+        async move { records::stage(ctx, w, &id, email.as_deref(), stage, account).await }
+    });
+    futures::stream::iter(writes)
+        .buffer_unordered(ctx.s.concurrency.max(1) as usize)
+        .collect::<Vec<Result<()>>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+async fn drop_all(ctx: &Ctx<'_>, ids: &[PortalCustomerId]) {
+    futures::stream::iter(ids)
+        .for_each_concurrent(ctx.s.concurrency.max(1) as usize, |id| {
+            lease::drop_customer(ctx, id)
+        })
+        .await;
 }
 
 /// The bulk call for the claimed customers, then each one's new account.
@@ -202,51 +245,57 @@ async fn send_batch(
         Err(_) => After::Lost,
     };
     let batch_error = sent.err();
-    let results: Vec<(usize, Result<AccountId, StepError>)> =
+    let results: Vec<(usize, Result<AccountId, StepError>)> = if after == After::Accepted {
+        let batch: Vec<_> = chunk.iter().map(|&i| portal_of(&pending[i].1)).collect();
+        let found = settle::accepted(ctx, &batch).await;
+        chunk
+            .iter()
+            .copied()
+            .zip(
+                found
+                    .into_iter()
+                    .map(|r| r.map_err(steps::step_err(Step::Migrate))),
+            )
+            .collect()
+    } else {
         futures::stream::iter(chunk.iter().copied())
             .map(|i| {
                 let (id, email) = portal_of(&pending[i].1);
                 let batch_error = batch_error.clone();
                 async move {
-                    let found = match after {
-                        After::Accepted => migrate::accepted(ctx, &id, email.as_deref()).await,
-                        _ => migrate::find_account(ctx, &id, email.as_deref(), after)
-                            .await
-                            .and_then(|a| {
-                                a.ok_or_else(|| {
-                                    batch_error
-                                        .clone()
-                                        .unwrap_or_else(|| Error::request("the bulk call failed"))
-                                })
-                            }),
-                    };
+                    let found = migrate::find_account(ctx, &id, email.as_deref(), after)
+                        .await
+                        .and_then(|a| {
+                            a.ok_or_else(|| {
+                                batch_error
+                                    .clone()
+                                    .unwrap_or_else(|| Error::request("the bulk call failed"))
+                            })
+                        });
                     (i, found.map_err(steps::step_err(Step::Migrate)))
                 }
             })
             .buffer_unordered(ctx.s.concurrency as usize)
             .collect()
-            .await;
+            .await
+    };
+    let mut found = Vec::new();
     for (i, r) in results {
-        let (w, s) = &mut pending[i];
         match r {
-            Ok(account) => {
-                let (id, email) = portal_of(s);
-                records::stage(
-                    ctx,
-                    w,
-                    &id,
-                    email.as_deref(),
-                    Stage::Migrated,
-                    Some(&account),
-                )
-                .await?;
-                s.migrated(ctx, account, email);
-            }
+            Ok(account) => found.push((i, account)),
             Err(err) => {
+                let s = &mut pending[i].1;
                 s.fail(err);
                 s.finished = true;
             }
         }
+    }
+    let staged = found.iter().map(|(i, a)| (*i, Stage::Migrated, Some(a)));
+    stage_all(ctx, pending, staged).await?;
+    for (i, account) in found {
+        let s = &mut pending[i].1;
+        let email = portal_of(s).1;
+        s.migrated(ctx, account, email);
     }
     Ok(())
 }

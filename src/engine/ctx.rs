@@ -1,6 +1,7 @@
 //! The shared state of one run: settings, the client, the journal, the tenant's URLs, the resolved
 //! groups and spaces, the deadline and the progress counters.
 
+use super::lookup::Lookups;
 use super::resolve::{self, Cache};
 use super::work::Claims;
 use crate::api::Urls;
@@ -35,6 +36,8 @@ pub(crate) struct Ctx<'a> {
     done: Cell<usize>,
     pub total: Cell<usize>,
     pub claims: Claims,
+    /// Accounts and records read ahead in bulk for the customers about to run.
+    pub lookups: Lookups,
     /// Set when the job must stop (a route it needs is gone): no further customer starts.
     pub stop: RefCell<Option<Error>>,
     /// This run's name in the journal's claims, and when its claim on the job runs out.
@@ -76,6 +79,7 @@ impl<'a> Ctx<'a> {
             done: Cell::new(0),
             total: Cell::new(0),
             claims: Claims::default(),
+            lookups: Lookups::default(),
             stop: RefCell::new(None),
             owner: job.owner,
             lease_until: Cell::new(job.lease_until),

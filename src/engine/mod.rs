@@ -9,9 +9,11 @@
 mod bulk;
 mod ctx;
 mod lease;
+mod lookup;
 mod records;
 mod request;
 mod resolve;
+mod settle;
 mod sources;
 mod spaces;
 mod steps;
@@ -133,12 +135,18 @@ async fn run_owned(
         owner: owner.to_string(),
         lease_until,
     };
-    let urls = match discover(settings, &client).await {
-        Ok(u) => u,
+    // Independent startup lookups side by side (the limiter still bounds them).
+    let startup = futures::try_join!(
+        discover(settings, &client),
+        resolve::groups(&client, settings)
+    );
+    let (urls, groups) = match startup {
+        Ok(found) => found,
         Err(e) => return Err(records::end_early(&records, &mut job, continuing, e).await),
     };
     let mut ctx = Ctx::new(settings, client, records, host.progress, urls, job_info);
-    let (mut report, complete) = match process(&mut ctx, &request, &mut job).await {
+    ctx.groups = groups;
+    let (mut report, complete) = match process(&ctx, &request, &mut job).await {
         Ok(r) => r,
         Err(e) if ctx.client.calls_of(&MIGRATE_OPS) == 0 => {
             // Nothing irreversible happened: the job is closed as failed and blocks nothing.
@@ -179,20 +187,17 @@ async fn run_owned(
     })
 }
 
-/// Resolves the names, collects the customers and runs them: the report, and whether every customer
-/// was reached.
+/// Collects the customers and runs them: the report, and whether every customer was reached.
 async fn process(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     request: &MigrationRequest,
     job: &mut JobRecord,
 ) -> Result<(Report, bool)> {
-    ctx.groups = resolve::groups(&ctx.client, ctx.s).await?;
     let work = sources::collect(ctx, request).await?;
     if !ctx.dry_run {
         job.collected = Some(work.len());
         ctx.records.put_job(job).await?;
     }
-    let ctx = &*ctx;
     ctx.total.set(work.len());
     ctx.progress.event(&ProgressEvent::Start {
         job_id: ctx.job_id.0.clone(),
@@ -237,16 +242,27 @@ fn limiter(settings: &Settings, request: &MigrationRequest) -> Limiter {
 
 /// cloudId (config or `/_edge/tenant_info`) and the Assets workspace (config or JSM lookup).
 pub(crate) async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> {
-    let cloud_id = match &s.config.cloud_id {
-        Some(c) => c.clone(),
-        None => client.call(tenant::tenant_info(&s.site_url)).await?.0,
+    let cloud_id = async {
+        match &s.config.cloud_id {
+            Some(c) => Ok(c.clone()),
+            None => client
+                .call(tenant::tenant_info(&s.site_url))
+                .await
+                .map(|c| c.0),
+        }
     };
     // A site without Assets in the config never calls Assets: no workspace to look up.
-    let workspace = match s.config.assets.as_ref().map(|a| &a.workspace_id) {
-        None => String::new(),
-        Some(Some(w)) => w.clone(),
-        Some(None) => client.call(tenant::workspace(&s.site_url)).await?.0,
+    let workspace = async {
+        match s.config.assets.as_ref().map(|a| &a.workspace_id) {
+            None => Ok(String::new()),
+            Some(Some(w)) => Ok(w.clone()),
+            Some(None) => client
+                .call(tenant::workspace(&s.site_url))
+                .await
+                .map(|w| w.0),
+        }
     };
+    let (cloud_id, workspace) = futures::try_join!(cloud_id, workspace)?;
     Ok(Urls::new(
         &s.site_url,
         &s.admin_url,
@@ -262,7 +278,7 @@ async fn run_single(
     work: Vec<Work>,
     concurrency: usize,
 ) -> Result<(Vec<CustomerReport>, usize)> {
-    let results: Vec<Result<Processed>> = futures::stream::iter(work)
+    let results: Vec<Result<Processed>> = lookup::ahead(ctx, work)
         .map(|w| steps::process(ctx, w))
         .buffer_unordered(concurrency.max(1))
         .collect()

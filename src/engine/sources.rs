@@ -11,6 +11,7 @@ use crate::client::Walk;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerRef, IssueKey, SpaceKey};
 use crate::journal::{CustomerRecord, Stage, CUSTOMER_PREFIX};
+use futures::StreamExt;
 
 const DIRECTORY_PAGE: u32 = 500;
 
@@ -25,7 +26,6 @@ struct Explicit {
 
 /// Collects every customer of the request, each once.
 pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec<Work>> {
-    let mut work = Vec::new();
     let companies = req.companies_or(&ctx.s.config.companies);
     let assets_cfg = ctx.s.config.assets.as_ref();
     if let (Some(first), None) = (companies.first(), assets_cfg) {
@@ -33,18 +33,28 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
             "company {first:?}: a company source needs assets.customerQuery in the config (this config has no \"assets\")"
         )));
     }
-    for key in companies {
-        let Some(cfg) = assets_cfg else { break };
-        let aql = assets::substitute(&cfg.customer_query, "company", key)?;
-        let before = work.len();
-        objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
-        if work.len() == before {
-            known_company(ctx, key, &aql).await?;
-        }
-        // Once per company, before its customers run side by side and would each look it up.
-        if let Some(space) = ctx.space_for(Some(key)).await? {
-            resolve::load_grants(&ctx.client, &ctx.urls.site, &ctx.cache, &space).await?;
-        }
+    // Companies side by side (the limiter bounds them), kept in order.
+    let walks: Vec<Result<Vec<Work>>> = futures::stream::iter(companies)
+        .filter_map(|key| async move { assets_cfg.map(|cfg| (key, cfg)) })
+        .map(|(key, cfg)| async move {
+            let mut work = Vec::new();
+            let aql = assets::substitute(&cfg.customer_query, "company", key)?;
+            objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
+            if work.is_empty() {
+                known_company(ctx, key, &aql).await?;
+            }
+            // Once per company, before its customers run side by side and would each look it up.
+            if let Some(space) = ctx.space_for(Some(key)).await? {
+                resolve::load_grants(&ctx.client, &ctx.urls.site, &ctx.cache, &space).await?;
+            }
+            Ok(work)
+        })
+        .buffered(ctx.s.concurrency.max(1) as usize)
+        .collect()
+        .await;
+    let mut work = Vec::new();
+    for c in walks {
+        work.extend(c?);
     }
     if let Some(aql) = &req.aql {
         if assets_cfg.is_none() {

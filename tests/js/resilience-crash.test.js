@@ -194,7 +194,7 @@ test("crash and resume: SIGKILL at ≥ 20 seeded points, resume converges to exa
     { afterMs: 40 + Math.floor(rnd() * 40) },                         // while node starts: before anything
     { route: "GET tenantInfo", occurrence: 1, mode: "arrive" },        // job journaled, nothing done
     { route: "POST aql", occurrence: 2, mode: "answered" },            // collecting customers
-    { route: "GET getUser", occurrence: 3, mode: "arrive" },           // checks, before the first migrate
+    { route: "GET bulkUsers", occurrence: 1, mode: "arrive" },         // checks, before the first migrate
     { route: "PUT migrateCustomer", occurrence: 1, mode: "arrive" },   // migrate in flight: done, answer lost
     { route: "PUT migrateCustomer", occurrence: 2, mode: "answered" }, // between migrate and write-back
     { route: "PUT updateObject", occurrence: 5, mode: "arrive" },      // write-back in flight

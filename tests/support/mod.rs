@@ -233,6 +233,36 @@ impl Tenant {
                     "Specified user does not exist or you do not have required permissions",
                 )
             }
+            ("GET", "/rest/api/3/user/bulk") => {
+                // Every accountId asked, as GET user would answer it; one page of maxResults.
+                let ids: Vec<String> = query
+                    .split('&')
+                    .filter_map(|kv| kv.strip_prefix("accountId="))
+                    .map(decode)
+                    .collect();
+                let start: usize = q["startAt"].parse().unwrap();
+                let max: usize = q["maxResults"].parse().unwrap();
+                let custs = self.customers.borrow();
+                let users: Vec<Value> = ids
+                    .iter()
+                    .filter_map(|id| {
+                        custs.iter().find_map(|c| {
+                            if &c.qm == id && c.account.is_none() {
+                                Some(json!({"accountId": c.qm, "accountType": "customer", "emailAddress": c.email}))
+                            } else if c.account.as_ref() == Some(id) {
+                                Some(json!({"accountId": id, "accountType": "atlassian", "emailAddress": c.email}))
+                            } else {
+                                None
+                            }
+                        })
+                    })
+                    .collect();
+                let page: Vec<Value> = users.iter().skip(start).take(max).cloned().collect();
+                let last = start + page.len() >= users.len();
+                ok(
+                    json!({"startAt": start, "maxResults": max, "total": users.len(), "isLast": last, "values": page}),
+                )
+            }
             ("GET", "/rest/api/3/user/search") => {
                 let query = q["query"].to_lowercase();
                 let custs = self.customers.borrow();

@@ -1,6 +1,7 @@
 //! `check`: is the customer still a portal-only customer? The journal first (a migrated record holds
-//! the new id), then `GET /rest/api/3/user`, then the email (§13). `begin` also claims every id the
-//! customer goes by, so a customer named twice runs once.
+//! the new id), then the account (read ahead in bulk by `engine::lookup`, else `GET
+//! /rest/api/3/user`), then the email (§13). `begin` also claims every id the customer goes by, so a
+//! customer named twice runs once.
 
 use super::{new_report, step_err, Checked, State, StepError};
 use crate::api::users;
@@ -12,6 +13,7 @@ use crate::http::Surface;
 use crate::ids::{AccountId, CustomerRef, PortalCustomerId};
 use crate::journal::{CustomerRecord, Stage};
 use crate::report::{Outcome, Status, Step, Steps};
+use users::User;
 
 /// Locates the journal record and checks the account. `None` for a duplicate.
 pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
@@ -21,7 +23,10 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
         rep.error = w.skip_reason.clone();
         return Ok(Some(State::done(rep, None)));
     };
-    let record = records::of(ctx, reference).await?;
+    let (record, listed) = match ctx.lookups.take(reference) {
+        Some(a) => (a.record, a.user),
+        None => (records::of(ctx, reference).await?, None),
+    };
     if rep.portal_account_id.is_none() {
         rep.portal_account_id = record.as_ref().map(|r| r.portal_account_id.clone());
     }
@@ -45,7 +50,7 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
             return Ok(Some(State::done(rep, record)));
         }
     }
-    let checked = match check(ctx, w, reference, record.as_ref()).await {
+    let checked = match check(ctx, w, reference, record.as_ref(), listed).await {
         Ok(c) => c,
         Err(e) => {
             super::fail(&mut rep, e);
@@ -113,11 +118,33 @@ pub(crate) async fn begin(ctx: &Ctx<'_>, w: &Work) -> Result<Option<State>> {
     }))
 }
 
+/// The id `check` would ask Atlassian about (`GET user`), given the journal; `None` when the journal
+/// settles it or the customer is named by email. `engine::lookup` reads these ahead in bulk.
+pub(crate) fn needs_lookup<'r>(
+    ctx: &Ctx<'_>,
+    reference: &'r CustomerRef,
+    record: Option<&CustomerRecord>,
+) -> Option<&'r str> {
+    if let Some(r) = record {
+        let finished = ctx.continuing && r.finished_by(&ctx.job_id) && r.status.is_some();
+        if finished || (r.account_id.is_some() && r.stage != Stage::Intent) {
+            return None;
+        }
+    }
+    match reference {
+        CustomerRef::Portal(p) => Some(p.as_str()),
+        CustomerRef::Account(a) => Some(a.as_str()),
+        CustomerRef::Email(_) => None,
+    }
+}
+
+/// `listed`: the account as the bulk lookup listed it (an id it omitted is asked here).
 async fn check(
     ctx: &Ctx<'_>,
     w: &Work,
     reference: &CustomerRef,
     record: Option<&CustomerRecord>,
+    listed: Option<User>,
 ) -> Result<Checked, StepError> {
     let e = step_err(Step::Check);
     if let Some(r) = record {
@@ -146,7 +173,11 @@ async fn check(
             message,
         })
     };
-    match ctx.client.call(users::get(site, raw)).await.map_err(&e)? {
+    let user = match listed {
+        Some(u) => Some(u),
+        None => ctx.client.call(users::get(site, raw)).await.map_err(&e)?,
+    };
+    match user {
         Some(u) => match u.account_type {
             users::AccountType::Customer => Ok(Checked::Portal {
                 id: PortalCustomerId::new(raw),
@@ -236,7 +267,7 @@ mod tests {
         );
         let w = work("ann@acme.example");
         let (c, _) = with_ctx(&script, &s, async |ctx| {
-            check(ctx, &w, w.reference.as_ref().unwrap(), None)
+            check(ctx, &w, w.reference.as_ref().unwrap(), None, None)
                 .await
                 .ok()
         });
@@ -253,7 +284,7 @@ mod tests {
         );
         let w = work("557058:x");
         let (c, _) = with_ctx(&app, &s, async |ctx| {
-            check(ctx, &w, w.reference.as_ref().unwrap(), None)
+            check(ctx, &w, w.reference.as_ref().unwrap(), None, None)
                 .await
                 .ok()
         });
@@ -262,7 +293,7 @@ mod tests {
         let gone = Script::default().on("/rest/api/3/user?", 404, "{}");
         let w = work("qm:gone");
         let (c, _) = with_ctx(&gone, &s, async |ctx| {
-            check(ctx, &w, w.reference.as_ref().unwrap(), None)
+            check(ctx, &w, w.reference.as_ref().unwrap(), None, None)
                 .await
                 .err()
                 .map(|e| e.error.to_string())

@@ -1,9 +1,22 @@
-// Jira users: Atlassian accounts and portal-only customers, indexed by id and email.
+// Jira users: Atlassian accounts and portal-only customers, indexed by id, email and name prefix.
+
+/** Queries at least this long are answered from the prefix index; shorter ones scan every user. */
+const PREFIX = 5;
+
+/** Every string `search` may match a user on (name, its words, email), cut to the indexed prefix. */
+function prefixKeys(u) {
+  const strings = [u.displayName, u.emailAddress].map((v) => (v ?? "").toLowerCase());
+  const words = strings.flatMap((v) => [v, ...v.split(/\s+/)]);
+  return new Set(words.filter((w) => w.length >= PREFIX).map((w) => w.slice(0, PREFIX)));
+}
+
 export class UsersStore {
   constructor(tenant) {
     this.t = tenant;
     this.byId = new Map();
     this.byEmail = new Map(); // lower-case email -> Set of accountIds
+    this.byPrefix = new Map(); // first PREFIX characters of a searchable string -> Set of users
+    this.seq = 0; // insertion order, the order `search` answers in
   }
 
   add({ accountId, accountType, emailAddress, displayName, active = true, visibleAt = 0 }) {
@@ -15,6 +28,11 @@ export class UsersStore {
     const key = (emailAddress ?? "").toLowerCase();
     if (!this.byEmail.has(key)) this.byEmail.set(key, new Set());
     this.byEmail.get(key).add(accountId);
+    Object.defineProperty(u, "seq", { value: this.seq++ });
+    for (const k of prefixKeys(u)) {
+      if (!this.byPrefix.has(k)) this.byPrefix.set(k, new Set());
+      this.byPrefix.get(k).add(u);
+    }
     return u;
   }
 
@@ -27,6 +45,7 @@ export class UsersStore {
     if (!u) return;
     this.byId.delete(accountId);
     this.byEmail.get((u.emailAddress ?? "").toLowerCase())?.delete(accountId);
+    for (const k of prefixKeys(u)) this.byPrefix.get(k)?.delete(u);
   }
 
   withEmail(email) {
@@ -63,7 +82,11 @@ export class UsersStore {
     const q = query.toLowerCase();
     const hidden = this.t.settings.hideEmails;
     const out = [];
-    for (const u of this.byId.values()) {
+    // Any match starts with q, so with its first PREFIX characters: the index holds every candidate.
+    const candidates = q.length >= PREFIX
+      ? [...(this.byPrefix.get(q.slice(0, PREFIX)) ?? [])].sort((a, b) => a.seq - b.seq)
+      : this.byId.values();
+    for (const u of candidates) {
       if (!u.active) continue;
       const name = (hidden ? this.view(u).displayName ?? "" : u.displayName ?? "").toLowerCase();
       const email = (u.emailAddress ?? "").toLowerCase();
