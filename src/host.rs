@@ -48,11 +48,22 @@ impl Progress for NoProgress {
     fn event(&self, _: &ProgressEvent) {}
 }
 
+/// Takes each customer's report row as soon as the customer is finished, so a big job's report need
+/// not be held: the host writes rows out, the core keeps only totals (and at most `keep()` rows,
+/// failures first, for the issue comment).
+pub trait RowSink {
+    fn row(&self, row: &crate::report::CustomerReport);
+    /// How many rows the report may still list; a job with more lists none (`Report::omitted`).
+    fn keep(&self) -> usize;
+}
+
 pub struct Host<'a> {
     pub transport: &'a dyn Transport,
     pub clock: &'a dyn Clock,
     pub journal: &'a dyn Journal,
     pub progress: &'a dyn Progress,
+    /// Rows streamed to the host; without one, the report lists every row.
+    pub rows: Option<&'a dyn RowSink>,
     /// Removes the host's secrets from everything the core writes or returns.
     pub redactor: &'a crate::redact::Redactor,
 }

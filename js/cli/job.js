@@ -7,22 +7,35 @@ import { renderTable } from "./table.js";
 import { styleSummary } from "./color.js";
 import { flushed } from "./output.js";
 import { resumeCommand, isoTime } from "./joblist.js";
+import { rowFiles } from "./rows.js";
 
-/** Runs one request; prints the table (unless quiet) and the summary line to `out` (output.js). */
-export async function runJob(request, config, host, { progress, quiet = false, out }) {
+/**
+ * Runs one request; prints the table (unless quiet) and the summary line to `out` (output.js).
+ * `files` ({report?, reportCsv?}): where writeReports will put this job's reports; rows stream there
+ * as customers finish (rows.js).
+ */
+export async function runJob(request, config, host, { progress, quiet = false, out }, files = {}) {
   let result;
+  const rows = rowFiles(files);
   try {
-    result = await migrate(request, config, { ...host, progress: (e) => progress.event(e) });
+    result = await migrate(request, config, { ...host, rows: rows.host, progress: (e) => progress.event(e) });
+  } catch (e) {
+    rows.discard();
+    throw e;
   } finally {
     progress.end();
   }
+  Object.defineProperty(result, "rows", { value: rows, enumerable: false });
   if (result.busy) {
     // Another run holds the job's claim; nothing was done. The CLI's pid lock keeps other CLI
     // processes out of a journal, so this takes a host sharing the journal some other way.
     out.print(out.style.yellow(busyLine(result)));
     return result;
   }
-  if (!quiet) {
+  if (!quiet && result.report.omitted) {
+    out.print(`${result.report.omitted} customers: too many to list here; ${files.report || files.reportCsv ? "every row is in the report files" : "--report FILE or --report-csv FILE writes every row (a re-run reports finished customers from the journal without calling Atlassian)"}\n`);
+    for (const line of result.companyLines ?? []) out.print(line + "\n");
+  } else if (!quiet) {
     out.print(renderTable(result.report));
     for (const line of result.companyLines ?? []) out.print(line + "\n");
   }
@@ -44,6 +57,8 @@ export function sameJob(job, request) {
 
 /** Writes --report / --report-csv; returns the paths written ({json?, csv?}). */
 export function writeReports(result, { report, reportCsv }) {
+  if (result.report.omitted && result.rows) return result.rows.write(result.report, core.reportCsv(result.report));
+  result.rows?.discard();
   const written = {};
   if (report) { write(report, JSON.stringify(result.report, null, 2) + "\n"); written.json = report; }
   if (reportCsv) { write(reportCsv, core.reportCsv(result.report)); written.csv = reportCsv; }
@@ -56,6 +71,11 @@ function write(file, text) {
   } catch (e) {
     throw new UsageError(`cannot write ${file}: ${e.code ?? e.message}`);
   }
+}
+
+/** Removes what the jobs' row files left behind (a job whose reports were not written). */
+export function discardRows(results) {
+  for (const r of results) r?.rows?.discard();
 }
 
 export function busyLine(result) {

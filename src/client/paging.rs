@@ -212,6 +212,7 @@ mod tests {
             clock: &Clk,
             journal: &j,
             progress: &NoProgress,
+            rows: None,
             redactor: &crate::redact::NO_SECRETS,
         };
         let client = Client::new(

@@ -5,6 +5,7 @@
 use super::ctx::Ctx;
 use super::lease;
 use super::records;
+use super::rows::Rows;
 use super::settle;
 use super::steps::migrate::{After, Before};
 use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
@@ -14,14 +15,15 @@ use crate::api::users::{self, AccountType};
 use crate::error::{Error, Result};
 use crate::ids::{AccountId, PortalCustomerId};
 use crate::journal::Stage;
-use crate::report::{CustomerReport, Outcome, Status, Step};
+use crate::report::{Outcome, Status, Step};
 use futures::StreamExt;
 
 pub(crate) async fn run(
     ctx: &Ctx<'_>,
     work: Vec<Work>,
     concurrency: usize,
-) -> Result<(Vec<CustomerReport>, usize)> {
+    rows: &mut Rows<'_>,
+) -> Result<()> {
     let n = concurrency.max(1);
     let started = ctx.now();
     // As in single mode, nobody starts after the deadline unless this job already finished them.
@@ -40,16 +42,14 @@ pub(crate) async fn run(
         .buffer_unordered(n)
         .collect()
         .await;
-    let mut out = Vec::new();
     let mut pending = Vec::new();
-    let mut unfinished = 0;
     for b in begun {
         match b? {
             Begun::Duplicate => {}
-            Begun::Unstarted => unfinished += 1,
+            Begun::Unstarted => rows.add(Ok(Processed::Unstarted)),
             Begun::State(b) if b.1.finished => {
                 ctx.customer_done(&b.1.rep, started);
-                out.push(b.1.rep);
+                rows.add(Ok(Processed::Done(b.1.rep)));
             }
             Begun::State(b) => pending.push(*b),
         }
@@ -101,17 +101,12 @@ pub(crate) async fn run(
             Ok(Processed::Done(rep))
         })
         .buffer_unordered(n)
-        .collect::<Vec<Result<Processed>>>();
-    let (migrated, finishing) = futures::join!(migrating, finishing);
-    migrated?;
-    for f in finishing {
-        match f? {
-            Processed::Done(r) => out.push(r),
-            Processed::Unstarted => unfinished += 1,
-            Processed::Duplicate => {}
-        }
-    }
-    Ok((out, unfinished))
+        .for_each(|r| {
+            rows.add(r);
+            futures::future::ready(())
+        });
+    let (migrated, ()) = futures::join!(migrating, finishing);
+    migrated
 }
 
 enum Begun {

@@ -8,7 +8,7 @@ use crate::api::Urls;
 use crate::client::Client;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::host::{Progress, ProgressEvent};
+use crate::host::{Progress, ProgressEvent, RowSink};
 use crate::ids::{GroupId, JobId, SpaceKey};
 use crate::journal::Records;
 use crate::report::CustomerReport;
@@ -22,6 +22,8 @@ pub(crate) struct Ctx<'a> {
     pub client: Client<'a>,
     pub records: Records<'a>,
     pub progress: &'a dyn Progress,
+    /// Where finished rows go as they finish (the host's), if anywhere.
+    pub rows: Option<&'a dyn RowSink>,
     pub urls: Urls,
     pub job_id: JobId,
     pub dry_run: bool,
@@ -68,6 +70,7 @@ impl<'a> Ctx<'a> {
             client,
             records,
             progress,
+            rows: None,
             urls,
             job_id: job.id,
             dry_run: job.dry_run,

@@ -13,6 +13,7 @@ mod lookup;
 mod records;
 mod request;
 mod resolve;
+mod rows;
 mod settle;
 mod sources;
 mod spaces;
@@ -33,10 +34,9 @@ use crate::error::Result;
 use crate::host::{Host, ProgressEvent};
 use crate::http::Surface;
 use crate::journal::{JobRecord, Lease, Records};
-use crate::report::{CustomerReport, Report};
+use crate::report::Report;
 use ctx::{Ctx, Job};
 use futures::StreamExt;
-use steps::Processed;
 
 /// What a job returns: the report, and the rest of the work when the deadline came first; or, when
 /// another run holds the job right now, who holds it (nothing was done).
@@ -146,6 +146,7 @@ async fn run_owned(
     };
     let mut ctx = Ctx::new(settings, client, records, host.progress, urls, job_info);
     ctx.groups = groups;
+    ctx.rows = host.rows;
     let (mut report, complete) = match process(&ctx, &request, &mut job).await {
         Ok(r) => r,
         Err(e) if ctx.client.calls_of(&MIGRATE_OPS) == 0 => {
@@ -166,6 +167,7 @@ async fn run_owned(
         job.finished = true;
         ctx.records.put_job(&job).await?;
     }
+    rows::drop_partial(&mut report);
     report.stats.api_calls = ctx.client.requests();
     report.stats.retries = ctx.client.retries();
     report.stats.rate_limited = ctx.client.rate_limited();
@@ -204,28 +206,21 @@ async fn process(
         total: work.len(),
     });
     let concurrency = request.concurrency.unwrap_or(ctx.s.concurrency) as usize;
-    let (mut customers, unfinished) = match ctx.s.config.migrate.mode {
-        MigrateMode::Single => run_single(ctx, work, concurrency).await?,
-        MigrateMode::Bulk => bulk::run(ctx, work, concurrency).await?,
+    let mut rows = rows::Rows::new(ctx.rows);
+    match ctx.s.config.migrate.mode {
+        MigrateMode::Single => run_single(ctx, work, concurrency, &mut rows).await,
+        MigrateMode::Bulk => bulk::run(ctx, work, concurrency, &mut rows).await?,
     };
     if let Some(e) = ctx.stop.borrow().clone() {
         return Err(e);
     }
-    customers.sort_by(|a, b| {
-        (&a.company, &a.email, &a.portal_account_id).cmp(&(
-            &b.company,
-            &b.email,
-            &b.portal_account_id,
-        ))
-    });
     let mut report = Report {
         job_id: ctx.job_id.clone(),
         dry_run: ctx.dry_run,
         issue: request.issue_key.clone().map(crate::ids::IssueKey::new),
-        customers,
         ..Report::default()
     };
-    report.compute_totals(unfinished);
+    let unfinished = rows.finish(&mut report)?;
     Ok((report, unfinished == 0))
 }
 
@@ -272,25 +267,15 @@ pub(crate) async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> 
     ))
 }
 
-/// Single mode: every customer runs its whole pipeline, `concurrency` at a time.
-async fn run_single(
-    ctx: &Ctx<'_>,
-    work: Vec<Work>,
-    concurrency: usize,
-) -> Result<(Vec<CustomerReport>, usize)> {
-    let results: Vec<Result<Processed>> = lookup::ahead(ctx, work)
+/// Single mode: every customer runs its whole pipeline, `concurrency` at a time, each row counted
+/// (and streamed) as it finishes.
+async fn run_single(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize, rows: &mut rows::Rows<'_>) {
+    lookup::ahead(ctx, work)
         .map(|w| steps::process(ctx, w))
         .buffer_unordered(concurrency.max(1))
-        .collect()
+        .for_each(|r| {
+            rows.add(r);
+            futures::future::ready(())
+        })
         .await;
-    let mut out = Vec::new();
-    let mut unfinished = 0;
-    for r in results {
-        match r? {
-            Processed::Done(c) => out.push(c),
-            Processed::Unstarted => unfinished += 1,
-            Processed::Duplicate => {}
-        }
-    }
-    Ok((out, unfinished))
 }

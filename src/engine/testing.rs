@@ -124,6 +124,7 @@ pub fn with_ctx<T>(
         clock: &clock,
         journal: &journal,
         progress: &NoProgress,
+        rows: None,
         redactor: &crate::redact::NO_SECRETS,
     };
     let client = Client::new(

@@ -1,42 +1,52 @@
 //! The report as CSV: one row per customer, formula-safe for spreadsheets.
 
-use super::Report;
+use super::{CustomerReport, Report};
+
+/// The CSV's first line (with its newline).
+pub const CSV_HEADER: &str = "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error,migrate,write_back,groups,space,space_key,retryable,next,notes\n";
 
 impl Report {
     /// One row per customer: old id, new id, email, company, status, failed step, error; then each
     /// step's outcome, the space, whether a re-run can fix a failure, and what to do next.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "portal_account_id,account_id,email,company,asset_object_id,status,failed_step,error,migrate,write_back,groups,space,space_key,retryable,next,notes\n",
-        );
+        let mut out = String::from(CSV_HEADER);
         for c in &self.customers {
-            let retryable = match c.retryable {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "",
-            };
-            let (next, notes) = (c.next(), c.notes.join("; "));
-            let row = [
-                c.portal_account_id.as_ref().map_or("", |x| x.as_str()),
-                c.account_id.as_ref().map_or("", |x| x.as_str()),
-                c.email.as_deref().unwrap_or(""),
-                c.company.as_deref().unwrap_or(""),
-                c.asset_object_id.as_ref().map_or("", |x| x.as_str()),
-                c.status.as_str(),
-                c.failed_step.map_or("", |s| s.as_str()),
-                c.error.as_deref().unwrap_or(""),
-                c.steps.migrate.as_str(),
-                c.steps.write_back.as_str(),
-                c.steps.groups.as_str(),
-                c.steps.space.as_str(),
-                c.space.as_deref().unwrap_or(""),
-                retryable,
-                &next,
-                &notes,
-            ];
-            out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
-            out.push('\n');
+            out.push_str(&c.csv_line());
         }
+        out
+    }
+}
+
+impl CustomerReport {
+    /// This customer's CSV row (with its newline), in `CSV_HEADER`'s columns.
+    pub fn csv_line(&self) -> String {
+        let c = self;
+        let retryable = match c.retryable {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        let (next, notes) = (c.next(), c.notes.join("; "));
+        let row = [
+            c.portal_account_id.as_ref().map_or("", |x| x.as_str()),
+            c.account_id.as_ref().map_or("", |x| x.as_str()),
+            c.email.as_deref().unwrap_or(""),
+            c.company.as_deref().unwrap_or(""),
+            c.asset_object_id.as_ref().map_or("", |x| x.as_str()),
+            c.status.as_str(),
+            c.failed_step.map_or("", |s| s.as_str()),
+            c.error.as_deref().unwrap_or(""),
+            c.steps.migrate.as_str(),
+            c.steps.write_back.as_str(),
+            c.steps.groups.as_str(),
+            c.steps.space.as_str(),
+            c.space.as_deref().unwrap_or(""),
+            retryable,
+            &next,
+            &notes,
+        ];
+        let mut out = row.iter().map(|f| field(f)).collect::<Vec<_>>().join(",");
+        out.push('\n');
         out
     }
 }

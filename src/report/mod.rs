@@ -3,6 +3,8 @@
 
 mod csv;
 
+pub use csv::CSV_HEADER;
+
 use crate::ids::{AccountId, IssueKey, JobId, ObjectId, PortalCustomerId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -282,6 +284,9 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment_error: Option<String>,
     pub customers: Vec<CustomerReport>,
+    /// Rows handed to the host as they finished (`RowSink`) and not listed in `customers`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted: usize,
     pub totals: Totals,
     /// Totals per company (customers without one under `""`).
     #[serde(default)]
@@ -293,25 +298,11 @@ pub struct Report {
 
 impl Report {
     pub fn compute_totals(&mut self, unfinished: usize) {
-        let mut t = Totals {
-            unfinished,
-            ..Totals::default()
-        };
-        let mut by: BTreeMap<String, Totals> = BTreeMap::new();
-        let mut steps = StepCounts::default();
+        let mut t = Tally::default();
         for c in &self.customers {
             t.count(c);
-            by.entry(c.company.clone().unwrap_or_default())
-                .or_default()
-                .count(c);
-            steps.migrate.add(c.steps.migrate);
-            steps.write_back.add(c.steps.write_back);
-            steps.groups.add(c.steps.groups);
-            steps.space.add(c.steps.space);
         }
-        self.totals = t;
-        self.by_company = by;
-        self.steps = steps;
+        t.apply(self, unfinished);
     }
 
     /// What each step did, e.g. `write-back: 36 done, 3 already · groups: 39 done · …`.
@@ -390,6 +381,42 @@ impl Report {
             s.push_str(&format!(" unfinished={}", t.unfinished));
         }
         s
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Totals, per company and per step, counted one row at a time (so rows need not be kept).
+#[derive(Default)]
+pub struct Tally {
+    totals: Totals,
+    by_company: BTreeMap<String, Totals>,
+    steps: StepCounts,
+}
+
+impl Tally {
+    pub fn count(&mut self, c: &CustomerReport) {
+        self.totals.count(c);
+        self.by_company
+            .entry(c.company.clone().unwrap_or_default())
+            .or_default()
+            .count(c);
+        let s = &mut self.steps;
+        s.migrate.add(c.steps.migrate);
+        s.write_back.add(c.steps.write_back);
+        s.groups.add(c.steps.groups);
+        s.space.add(c.steps.space);
+    }
+
+    pub fn apply(self, report: &mut Report, unfinished: usize) {
+        report.totals = Totals {
+            unfinished,
+            ..self.totals
+        };
+        report.by_company = self.by_company;
+        report.steps = self.steps;
     }
 }
 

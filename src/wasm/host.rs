@@ -4,10 +4,11 @@
 use super::gloo::GlooTransport;
 use super::interop::{describe, get, method, plain_error, to_js_direct};
 use crate::config::Settings;
-use crate::host::{Clock, Host, Progress, ProgressEvent};
+use crate::host::{Clock, Host, Progress, ProgressEvent, RowSink};
 use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::journal::{Claim, Journal, MemoryJournal};
 use crate::redact::Redactor;
+use crate::report::CustomerReport;
 use futures::future::LocalBoxFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -18,6 +19,7 @@ pub struct Adapters {
     journal: Option<JsJournal>,
     clock: JsClock,
     progress: JsProgress,
+    rows: Option<JsRows>,
     pub redactor: Redactor,
 }
 
@@ -69,6 +71,7 @@ impl Adapters {
             journal,
             clock: JsClock { host: host.clone() },
             progress: JsProgress(method(host, "progress")),
+            rows: JsRows::from_host(host)?,
             redactor: redactor(host),
         })
     }
@@ -82,6 +85,7 @@ impl Adapters {
                 None => memory,
             },
             progress: &self.progress,
+            rows: self.rows.as_ref().map(|r| r as &dyn RowSink),
             redactor: &self.redactor,
         }
     }
@@ -241,5 +245,61 @@ impl Progress for JsProgress {
         if let (Some(f), Ok(v)) = (&self.0, to_js_direct(e)) {
             let _ = f.call1(&JsValue::NULL, &v);
         }
+    }
+}
+
+/// `host.rows`: `{row(json, csv), keep}`. Each finished customer's row goes to `row` as JSON text and
+/// as a CSV line (both with the host's secrets removed); the report lists rows only while there are at
+/// most `keep` of them.
+struct JsRows {
+    row: Function,
+    this: JsValue,
+    keep: usize,
+    redactor: Redactor,
+}
+
+impl JsRows {
+    fn from_host(host: &JsValue) -> Result<Option<Self>, JsValue> {
+        let rows = get(host, "rows");
+        if rows.is_undefined() || rows.is_null() {
+            return Ok(None);
+        }
+        let Some(row) = method(&rows, "row") else {
+            return Err(plain_error(
+                "REQUEST",
+                "host.rows: give a row(json, csv) function",
+                None,
+            ));
+        };
+        let keep = match get(&rows, "keep").as_f64() {
+            None => 0,
+            Some(k) if k >= 0.0 && k.fract() == 0.0 => k as usize,
+            Some(_) => {
+                return Err(plain_error(
+                    "REQUEST",
+                    "host.rows.keep: give a whole number ≥ 0",
+                    None,
+                ))
+            }
+        };
+        Ok(Some(JsRows {
+            row,
+            this: rows,
+            keep,
+            redactor: redactor(host),
+        }))
+    }
+}
+
+impl RowSink for JsRows {
+    fn row(&self, row: &CustomerReport) {
+        if let Ok(json) = serde_json::to_string(row) {
+            let json = JsValue::from_str(&self.redactor.redact(&json));
+            let csv = JsValue::from_str(&self.redactor.redact(&row.csv_line()));
+            let _ = self.row.call2(&self.this, &json, &csv);
+        }
+    }
+    fn keep(&self) -> usize {
+        self.keep
     }
 }

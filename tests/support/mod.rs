@@ -426,6 +426,7 @@ impl Env {
             clock: &self.clock,
             journal: &self.journal,
             progress: &NoProgress,
+            rows: None,
             redactor: &portal_migrate::redact::NO_SECRETS,
         }
     }

@@ -6,7 +6,7 @@ import { checkConfig, secretsFromEnv } from "../config.js";
 import { UsageError, EXIT } from "../errors.js";
 import { realHost } from "../host.js";
 import { openJournal } from "../journal.js";
-import { runJob, unfinishedJobs, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument, stoppedShort } from "../job.js";
+import { runJob, unfinishedJobs, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument, stoppedShort, discardRows } from "../job.js";
 import { locateJournal, journalExists, requireJob, otherJobsText, jobLine, jobJson, resumeCommand, resumeAllCommand } from "../joblist.js";
 import { createOutput } from "../output.js";
 import { createProgress } from "../progress.js";
@@ -102,7 +102,7 @@ export async function resume(argv, { stdout = process.stdout, stderr = process.s
         const request = { ...job.request };
         if (deadlineMs !== undefined) request.deadlineMs = deadlineMs;
         if (opts.concurrency !== undefined) request.concurrency = opts.concurrency;
-        const r = await runJob(request, config, host, jobOut);
+        const r = await runJob(request, config, host, jobOut, opts);
         results.push(r);
         if (stoppedShort(r)) break;
       }
@@ -114,6 +114,7 @@ export async function resume(argv, { stdout = process.stdout, stderr = process.s
     const ran = new Set(results.map((r) => r.jobId));
     otherJobs = (await unfinishedJobs(journal)).filter((j) => !ran.has(j.jobId)).map((j) => jobJson(j, locate));
   } finally {
+    discardRows(results);
     stopWatching();
     journal.close();
   }

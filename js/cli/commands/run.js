@@ -7,7 +7,7 @@ import { readCustomersRows } from "../csv.js";
 import { UsageError, EXIT } from "../errors.js";
 import { realHost } from "../host.js";
 import { openJournal, defaultJournalPath } from "../journal.js";
-import { runJob, unfinishedJobs, sameJob, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument, stoppedShort } from "../job.js";
+import { runJob, unfinishedJobs, sameJob, writeReports, exitCode, unfinishedLine, onInterrupt, jobsDocument, stoppedShort, discardRows } from "../job.js";
 import { otherJobsText, jobJson, resumeCommand } from "../joblist.js";
 import { createOutput } from "../output.js";
 import { createProgress } from "../progress.js";
@@ -87,7 +87,7 @@ export async function run(argv, { stdout = process.stdout, stderr = process.stde
     }
     if (!stoppedShort(results.at(-1))) {
       current = mine;
-      const result = await runJob(request, config, host, jobOut);
+      const result = await runJob(request, config, host, jobOut, opts);
       results.push(result);
       reports = writeReports(result, opts);
     }
@@ -96,6 +96,7 @@ export async function run(argv, { stdout = process.stdout, stderr = process.stde
     code = exitCode(results);
     otherJobs = (await unfinishedJobs(journal)).filter((j) => j.jobId !== mine).map((j) => jobJson(j, locate));
   } finally {
+    discardRows(results);
     stopWatching();
     journal.close();
   }

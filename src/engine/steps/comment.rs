@@ -150,6 +150,8 @@ fn lines(report: &Report, marker: &str) -> Vec<String> {
             left += 1;
         }
     }
+    // Rows a big job streamed to its host instead of keeping.
+    left += report.omitted;
     if left > 0 {
         lines.push(format!(
             "… and {left} more: see the report of job {}.",
