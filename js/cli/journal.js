@@ -116,13 +116,14 @@ function journalError(message) {
  */
 export function openJournal(file, { readOnly = false, compactMin = COMPACT_MIN, fs = nodeFs, cacheEntries = CACHE_ENTRIES } = {}) {
   if (readOnly) return openReadOnly(file, fs, cacheEntries);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Owner-only: the journal holds customers' emails and account ids (SECURITY.md).
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const unlock = lock(file, { fs });
   let fd = null;
   try {
     removeStaleTemps(fs, file);
     const created = !fs.existsSync(file);
-    fd = fs.openSync(file, "a+");
+    fd = fs.openSync(file, "a+", 0o600);
     if (created) syncDir(fs, file);
     let state = scan(fs, fd, file, { repair: true });
     // This process holds the pid lock, so every claim in the file was made by a process that is gone
@@ -132,7 +133,7 @@ export function openJournal(file, { readOnly = false, compactMin = COMPACT_MIN, 
       fs.closeSync(fd);
       fd = null;
       compact(fs, file, state);
-      fd = fs.openSync(file, "a+");
+      fd = fs.openSync(file, "a+", 0o600);
       state = scan(fs, fd, file, { repair: false });
     }
     return fileJournal({ fs, file, fd, state, unlock, cacheEntries });
@@ -485,7 +486,7 @@ function compact(fs, file, state) {
   const src = fs.openSync(file, "r");
   let out = null;
   try {
-    out = fs.openSync(tmp, "w");
+    out = fs.openSync(tmp, "w", 0o600);
     const order = [...state.index.values()].sort((a, b) => state.slots.off(a) - state.slots.off(b));
     let pending = [];
     let pendingBytes = 0;

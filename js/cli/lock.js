@@ -67,7 +67,7 @@ function holding(fs, lockFile) {
 /** A unique file holding our pid, complete before anyone can see it under another name. */
 function pidFile(fs, lockFile) {
   const tmp = `${lockFile}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  fs.writeFileSync(tmp, String(process.pid), { flag: "wx" });
+  fs.writeFileSync(tmp, String(process.pid), { flag: "wx", mode: 0o600 });
   return tmp;
 }
 

@@ -1,5 +1,5 @@
-//! Bulk mode: check every customer, migrate the portal-only ones in batches of `migrate.batchSize`
-//! (≤ 1,000) through the bulk endpoint, find each new account (the answer's body is not relied on,
+//! Bulk mode: check each customer, migrate the portal-only ones in batches of `migrate.batchSize`
+//! (≤ 1,000) through the bulk endpoint as the batches fill, find each new account (the answer's body is not relied on,
 //! §13, `settle`), and finish each customer's remaining steps while the next batch migrates.
 
 use super::ctx::Ctx;
@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 use crate::ids::{AccountId, PortalCustomerId};
 use crate::journal::Stage;
 use crate::report::{Outcome, Status, Step};
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
+use std::cell::RefCell;
 
 pub(crate) async fn run(
     ctx: &Ctx<'_>,
@@ -26,62 +27,58 @@ pub(crate) async fn run(
 ) -> Result<()> {
     let n = concurrency.max(1);
     let started = ctx.now();
-    // As in single mode, nobody starts after the deadline unless this job already finished them.
-    let begun: Vec<Result<Begun>> = super::lookup::ahead(ctx, work)
-        .map(|w| async move {
-            if ctx.stopped()
-                || (!ctx.may_start() && !records::finished_in_this_job(ctx, &w).await?)
-            {
-                return Ok(Begun::Unstarted);
-            }
-            Ok(match check::begin(ctx, &w).await? {
-                Some(s) => Begun::State(Box::new((w, s))),
-                None => Begun::Duplicate,
-            })
-        })
-        .buffer_unordered(n)
-        .collect()
-        .await;
-    let mut pending = Vec::new();
-    for b in begun {
-        match b? {
-            Begun::Duplicate => {}
-            Begun::Unstarted => rows.add(Ok(Processed::Unstarted)),
-            Begun::State(b) if b.1.finished => {
-                ctx.customer_done(&b.1.rep, started);
-                rows.add(Ok(Processed::Done(b.1.rep)));
-            }
-            Begun::State(b) => pending.push(*b),
-        }
-    }
     let batch = ctx.s.config.migrate.batch_size.max(1) as usize;
-    let (portal, ready): (Vec<_>, Vec<_>) = pending
-        .into_iter()
-        .partition(|(_, s)| matches!(s.checked, Checked::Portal { .. }));
-    // Batches migrate one after another while the customers of earlier batches finish side by side.
-    let (tx, rx) = futures::channel::mpsc::unbounded::<(Work, State)>();
+    let rows = RefCell::new(rows);
+    // Customers flow: checked `n` at a time, the portal-only ones gathered into a batch, each batch
+    // migrated while earlier customers finish. The channel is bounded, so at most about two batches
+    // are held at once, however many customers the job has.
+    let (tx, rx) = futures::channel::mpsc::channel::<(Work, State)>(batch);
+    let rows_ref = &rows;
     let migrating = async move {
-        for item in ready {
-            let _ = tx.unbounded_send(item);
-        }
-        let mut portal = portal.into_iter().peekable();
-        let mut stopped = false;
-        while portal.peek().is_some() {
-            let mut chunk: Vec<(Work, State)> = portal.by_ref().take(batch).collect();
-            if stopped || !ctx.may_start() {
-                stopped = true;
-                for (_, s) in &mut chunk {
-                    s.finished = true; // left for the continuation
+        let mut tx = tx;
+        // As in single mode, nobody starts after the deadline unless this job already finished them.
+        let begun = super::lookup::ahead(ctx, work)
+            .map(|w| async move {
+                if ctx.stopped()
+                    || (!ctx.may_start() && !records::finished_in_this_job(ctx, &w).await?)
+                {
+                    return Ok(Begun::Unstarted);
                 }
-            } else {
-                let all: Vec<usize> = (0..chunk.len()).collect();
-                migrate_batch(ctx, &mut chunk, &all).await?;
-            }
-            for item in chunk {
-                let _ = tx.unbounded_send(item);
+                Ok(match check::begin(ctx, &w).await? {
+                    Some(s) => Begun::State(Box::new((w, s))),
+                    None => Begun::Duplicate,
+                })
+            })
+            .buffer_unordered(n);
+        let mut begun = std::pin::pin!(begun);
+        let mut chunk: Vec<(Work, State)> = Vec::new();
+        // The first error stops further batches; the stream still drains (a dropped future would
+        // leave host timers behind), and the customers not migrated are left for the continuation.
+        let mut failed: Option<Error> = None;
+        while let Some(b) = begun.next().await {
+            match b {
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+                Ok(Begun::Duplicate) => {}
+                Ok(Begun::Unstarted) => rows_ref.borrow_mut().add(Ok(Processed::Unstarted)),
+                Ok(Begun::State(b)) if b.1.finished => {
+                    ctx.customer_done(&b.1.rep, started);
+                    rows_ref.borrow_mut().add(Ok(Processed::Done(b.1.rep)));
+                }
+                Ok(Begun::State(b)) if !matches!(b.1.checked, Checked::Portal { .. }) => {
+                    let _ = tx.send(*b).await;
+                }
+                Ok(Begun::State(b)) => {
+                    chunk.push(*b);
+                    if chunk.len() >= batch {
+                        flush(ctx, &mut chunk, &mut failed, &mut tx).await;
+                    }
+                }
             }
         }
-        Ok::<(), Error>(())
+        flush(ctx, &mut chunk, &mut failed, &mut tx).await;
+        failed.map_or(Ok(()), Err)
     };
     let finishing = rx
         .map(|(w, s)| async move {
@@ -102,11 +99,41 @@ pub(crate) async fn run(
         })
         .buffer_unordered(n)
         .for_each(|r| {
-            rows.add(r);
+            rows_ref.borrow_mut().add(r);
             futures::future::ready(())
         });
     let (migrated, ()) = futures::join!(migrating, finishing);
     migrated
+}
+
+/// Migrates a gathered batch (unless the deadline came or an error stopped the job: then its
+/// customers are left for the continuation) and hands its customers on to be finished.
+async fn flush(
+    ctx: &Ctx<'_>,
+    chunk: &mut Vec<(Work, State)>,
+    failed: &mut Option<Error>,
+    tx: &mut futures::channel::mpsc::Sender<(Work, State)>,
+) {
+    if chunk.is_empty() {
+        return;
+    }
+    if failed.is_some() || !ctx.may_start() {
+        for (_, s) in chunk.iter_mut() {
+            s.finished = true; // left for the continuation
+        }
+    } else {
+        let all: Vec<usize> = (0..chunk.len()).collect();
+        if let Err(e) = migrate_batch(ctx, chunk, &all).await {
+            failed.get_or_insert(e);
+            // The job ends with the error; what the journal holds is resumed by the next run.
+            for (_, s) in chunk.iter_mut() {
+                s.finished = true;
+            }
+        }
+    }
+    for item in chunk.drain(..) {
+        let _ = tx.send(item).await;
+    }
 }
 
 enum Begun {

@@ -135,12 +135,13 @@ async fn run_owned(
         owner: owner.to_string(),
         lease_until,
     };
-    // Independent startup lookups side by side (the limiter still bounds them).
-    let startup = futures::try_join!(
+    // Independent startup lookups side by side (the limiter still bounds them). Both run to their
+    // end: a future dropped mid-wait would leave the host's timer calling into a dead closure.
+    let (urls, groups) = futures::join!(
         discover(settings, &client),
         resolve::groups(&client, settings)
     );
-    let (urls, groups) = match startup {
+    let (urls, groups) = match urls.and_then(|u| groups.map(|g| (u, g))) {
         Ok(found) => found,
         Err(e) => return Err(records::end_early(&records, &mut job, continuing, e).await),
     };
@@ -257,7 +258,9 @@ pub(crate) async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> 
                 .map(|w| w.0),
         }
     };
-    let (cloud_id, workspace) = futures::try_join!(cloud_id, workspace)?;
+    // join, not try_join: see run_owned.
+    let (cloud_id, workspace) = futures::join!(cloud_id, workspace);
+    let (cloud_id, workspace) = (cloud_id?, workspace?);
     Ok(Urls::new(
         &s.site_url,
         &s.admin_url,

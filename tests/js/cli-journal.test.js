@@ -126,3 +126,16 @@ test("the default path is per site under PORTAL_MIGRATE_STATE_DIR", () => {
   assert.equal(defaultJournalPath("http://127.0.0.1:8080", { PORTAL_MIGRATE_STATE_DIR: "/s" }), path.join("/s", "127.0.0.1_8080", "journal.jsonl"));
   assert.equal(defaultJournalPath("https://acme.atlassian.net", {}), path.join(os.homedir(), ".portal-migrate", "acme.atlassian.net", "journal.jsonl"));
 });
+
+test("a new journal is readable by its owner only (it holds emails and account ids)", async () => {
+  const old = process.umask(0o022);
+  try {
+    const j = openJournal(file);
+    await j.put("customer/x", "1");
+    j.close();
+  } finally {
+    process.umask(old);
+  }
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+});
