@@ -203,6 +203,9 @@ export function describeError(err) {
   if (err?.path) extra.path = err.path;
   if (typeof err?.retryable === "boolean") extra.retryable = err.retryable;
   if (err?.surface) extra.surface = err.surface;
+  // The core's advice for a known failure (src/advice.rs): what to change, for the caller to show.
+  if (typeof err?.fix === "string") extra.fix = err.fix;
+  if (typeof err?.advice === "string") extra.advice = err.advice;
   return {
     status: statusForCoreError(err),
     headers: {},

@@ -5,7 +5,7 @@ use super::lookup::Lookups;
 use super::resolve::{self, Cache};
 use super::work::Claims;
 use crate::api::Urls;
-use crate::client::Client;
+use crate::client::{Backoff, Client};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::host::{Progress, ProgressEvent, RowSink};
@@ -57,6 +57,16 @@ pub(crate) struct Job {
 }
 
 impl<'a> Ctx<'a> {
+    /// How a migrate's outcome is waited for (its new account, another run's claim): 250 ms doubling
+    /// to 5 s, within `migrate.pollTimeoutMs`.
+    pub fn migrate_poll(&self) -> Backoff {
+        Backoff {
+            first_ms: 250,
+            max_ms: 5_000,
+            budget_ms: self.s.config.migrate.poll_timeout_ms,
+        }
+    }
+
     pub fn new(
         s: &'a Settings,
         client: Client<'a>,

@@ -4,7 +4,7 @@
 //! customer's reconciliation, never by a blind resend (design.md "Rules").
 
 use super::ctx::Ctx;
-use crate::client::{Backoff, Seen};
+use crate::client::Seen;
 use crate::error::{Error, Result};
 use crate::ids::{JobId, PortalCustomerId};
 use crate::journal::{Lease, Records};
@@ -84,11 +84,7 @@ pub enum Won {
 /// fix when the other run keeps it.
 pub async fn take_customer(ctx: &Ctx<'_>, id: &PortalCustomerId) -> Result<Won> {
     let key = customer_key(id);
-    let b = Backoff {
-        first_ms: 250,
-        max_ms: 5_000,
-        budget_ms: ctx.s.config.migrate.poll_timeout_ms,
-    };
+    let b = ctx.migrate_poll();
     let seen = ctx
         .client
         .poll(b, async || {

@@ -8,7 +8,7 @@ use super::ctx::Ctx;
 use super::lookup;
 use super::steps::check::find_by_email;
 use crate::api::users::{self, AccountType};
-use crate::client::{Backoff, Seen};
+use crate::client::Seen;
 use crate::error::{Error, Result};
 use crate::http::Surface;
 use crate::ids::{AccountId, PortalCustomerId};
@@ -31,11 +31,7 @@ pub(crate) async fn accepted(
     batch: &[(PortalCustomerId, Option<String>)],
 ) -> Vec<Result<AccountId>> {
     let mut slots: Vec<Slot> = batch.iter().map(|_| Slot::OldId).collect();
-    let b = Backoff {
-        first_ms: 250,
-        max_ms: 5_000,
-        budget_ms: ctx.s.config.migrate.poll_timeout_ms,
-    };
+    let b = ctx.migrate_poll();
     // Errors are per customer (in the slots): the poll itself never fails.
     let _ = ctx
         .client

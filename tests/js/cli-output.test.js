@@ -105,7 +105,9 @@ test("doctor --json: {ok, checks} on stdout, the checklist on stderr; a usage er
 
 // --- more output than a pipe holds (64 KiB on Linux) -------------------------------------------
 
-let big; // a simulator with 1,000 customers: the table is ~115 KB
+let big; // a simulator with 2,500 customers: the table is ~280 KB
+// Above 1,000 rows the CLI prints no table (js/cli/rows.js); these tests need the big output.
+const ALL_ROWS = { env: { PORTAL_MIGRATE_KEEP_ROWS: "5000" } };
 async function bigSim() {
   big ??= await startSimulator({ port: 0, seed: 3, scenario: { companies: 2, customers: 2500 }, quiet: true });
   return big;
@@ -133,7 +135,7 @@ function slowReader() {
 
 test("a table larger than the pipe buffer arrives in full behind a slow reader, summary included", async () => {
   const s = await bigSim();
-  const r = await cli(["run", "--config", writeConfig(s, "big.json"), "--dry-run", "--progress", "json"], { sim: s, ...slowReader() });
+  const r = await cli(["run", "--config", writeConfig(s, "big.json"), "--dry-run", "--progress", "json"], { sim: s, ...ALL_ROWS, ...slowReader() });
   assert.equal(r.code, 0, r.stderr.slice(-2000));
   assert.ok(Buffer.byteLength(r.stdout) > 64 * 1024 + 1, `only ${Buffer.byteLength(r.stdout)} bytes: too small to test a full pipe`);
   const lines = r.stdout.trimEnd().split("\n");
@@ -145,7 +147,7 @@ test("a table larger than the pipe buffer arrives in full behind a slow reader, 
 
 test("--json: a document larger than the pipe buffer arrives whole behind a slow reader", async () => {
   const s = await bigSim();
-  const r = await cli(["run", "--config", writeConfig(s, "big.json"), "--company", "CO1", "--dry-run", "--json", "--progress", "json"], { sim: s, ...slowReader() });
+  const r = await cli(["run", "--config", writeConfig(s, "big.json"), "--company", "CO1", "--dry-run", "--json", "--progress", "json"], { sim: s, ...ALL_ROWS, ...slowReader() });
   assert.equal(r.code, 0, r.stderr.slice(-2000));
   assert.ok(Buffer.byteLength(r.stdout) > 256 * 1024, `only ${Buffer.byteLength(r.stdout)} bytes`);
   const doc = JSON.parse(r.stdout);

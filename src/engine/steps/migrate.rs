@@ -6,7 +6,7 @@ use super::check::find_by_email;
 use super::{step_err, StepError};
 use crate::api::customers::{self, Migrated};
 use crate::api::users::{self, AccountType};
-use crate::client::{Backoff, Seen};
+use crate::client::Seen;
 use crate::engine::ctx::Ctx;
 use crate::engine::work::Work;
 use crate::engine::{lease, records};
@@ -200,11 +200,7 @@ pub(crate) async fn find_account(
     email: Option<&str>,
     after: After,
 ) -> Result<Option<AccountId>> {
-    let b = Backoff {
-        first_ms: 250,
-        max_ms: 5_000,
-        budget_ms: ctx.s.config.migrate.poll_timeout_ms,
-    };
+    let b = ctx.migrate_poll();
     let seen = ctx
         .client
         .poll(b, async || {
