@@ -266,3 +266,81 @@ fn a_job_id_belongs_to_its_request() {
     )
     .unwrap();
 }
+
+/// A memory journal that counts how often every customer record is listed.
+struct Counting {
+    inner: portal_migrate::journal::MemoryJournal,
+    customer_lists: std::cell::Cell<usize>,
+}
+
+impl portal_migrate::journal::Journal for Counting {
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> futures::future::LocalBoxFuture<'a, Result<Option<String>, String>> {
+        self.inner.get(key)
+    }
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: String,
+    ) -> futures::future::LocalBoxFuture<'a, Result<(), String>> {
+        self.inner.put(key, value)
+    }
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> futures::future::LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
+        if prefix == "customer/" {
+            self.customer_lists.set(self.customer_lists.get() + 1);
+        }
+        self.inner.list(prefix)
+    }
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease_ms: u64,
+        now_ms: u64,
+    ) -> futures::future::LocalBoxFuture<'a, Result<portal_migrate::journal::Claim, String>> {
+        self.inner.claim(key, owner, lease_ms, now_ms)
+    }
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> futures::future::LocalBoxFuture<'a, Result<bool, String>> {
+        self.inner.release(key, owner)
+    }
+}
+
+#[test]
+fn a_new_job_reads_no_customer_records_back_and_a_known_one_does() {
+    let env = Env::new(Tenant::with_customers(3, "ACME"));
+    let journal = Counting {
+        inner: Default::default(),
+        customer_lists: Default::default(),
+    };
+    let host = portal_migrate::host::Host {
+        journal: &journal,
+        ..env.host()
+    };
+    let cfg = config(json!({}));
+    let run = |req: serde_json::Value| {
+        let req = portal_migrate::MigrationRequest::from_value(req).unwrap();
+        futures::executor::block_on(portal_migrate::run(&cfg, req, &host)).unwrap()
+    };
+    let out = run(json!({"companies": ["ACME"]}));
+    assert_eq!(out.report.totals.migrated, 3);
+    assert_eq!(
+        journal.customer_lists.get(),
+        0,
+        "a new job has no open customers of its own"
+    );
+    run(json!({"companies": ["ACME"]}));
+    assert_eq!(
+        journal.customer_lists.get(),
+        1,
+        "a re-run of a known job looks for its open customers"
+    );
+}

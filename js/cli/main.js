@@ -1,7 +1,9 @@
-#!/usr/bin/env -S node --optimize-for-size
+#!/usr/bin/env -S node --optimize-for-size --max-semi-space-size=1
 // portal-migrate: dispatch to a command; every error becomes one line on stderr and an exit code.
 // --optimize-for-size: the CLI waits on the network; V8's default heap growth more than doubled its
 // peak RSS on a 10,000-customer job (bench S3) for a CPU saving it does not need.
+// --max-semi-space-size=1 (MiB): a young generation that small cost no wall time and 17 MiB less
+// peak RSS at 10,000 customers (124.5 → 107.4 MiB, bench S3's tenant).
 //
 // The exit code is set with process.exitCode and the process ends on its own, once stdout and stderr
 // have drained: process.exit() would drop output still queued for a pipe (see output.js).

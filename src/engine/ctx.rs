@@ -29,6 +29,8 @@ pub(crate) struct Ctx<'a> {
     pub dry_run: bool,
     /// The job was unfinished: what it migrated earlier counts as migrated by this run.
     pub continuing: bool,
+    /// The journal knew this job before this run (unfinished, or finished and run again).
+    pub known: bool,
     pub groups: Vec<GroupId>,
     /// Attributes and company spaces resolved so far.
     pub cache: Cache,
@@ -51,6 +53,7 @@ pub(crate) struct Job {
     pub id: JobId,
     pub dry_run: bool,
     pub continuing: bool,
+    pub known: bool,
     pub deadline_ms: Option<u64>,
     pub owner: String,
     pub lease_until: u64,
@@ -85,6 +88,7 @@ impl<'a> Ctx<'a> {
             job_id: job.id,
             dry_run: job.dry_run,
             continuing: job.continuing,
+            known: job.known,
             groups: Vec::new(),
             cache: Cache::default(),
             deadline_ms: job.deadline_ms,

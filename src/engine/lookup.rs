@@ -62,12 +62,9 @@ pub(crate) fn ahead<'c, 'a>(
     ctx: &'c Ctx<'a>,
     work: Vec<Work>,
 ) -> impl Stream<Item = Work> + use<'c, 'a> {
-    let mut groups: Vec<Vec<Work>> = Vec::new();
-    let mut it = work.into_iter().peekable();
-    while it.peek().is_some() {
-        groups.push(it.by_ref().take(GROUP).collect());
-    }
-    futures::stream::iter(groups)
+    // Grouped as they are reached, not up front: no second copy of the work list.
+    futures::stream::iter(work)
+        .chunks(GROUP)
         .then(move |g| async move {
             read_ahead(ctx, &g).await;
             futures::stream::iter(g)

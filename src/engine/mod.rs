@@ -120,6 +120,7 @@ async fn run_owned(
     let job_id = request.job_id();
     let previous = records.job(&job_id).await?;
     let continuing = previous.as_ref().is_some_and(|j| !j.finished);
+    let known = previous.is_some();
     let mut job = records::start_job(&records, previous, &request, started).await?;
     let client = Client::new(
         host,
@@ -131,6 +132,7 @@ async fn run_owned(
         id: job_id.clone(),
         dry_run: request.dry_run,
         continuing,
+        known,
         deadline_ms: request.deadline_ms,
         owner: owner.to_string(),
         lease_until,

@@ -52,7 +52,9 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
         .buffered(ctx.s.concurrency.max(1) as usize)
         .collect()
         .await;
-    let mut work = Vec::new();
+    // Sized once: growing by doubling would copy the whole list and hold up to twice its size.
+    let found: usize = walks.iter().map(|c| c.as_ref().map_or(0, Vec::len)).sum();
+    let mut work = Vec::with_capacity(found + req.customers.len() + 1);
     for c in walks {
         work.extend(c?);
     }
@@ -109,8 +111,10 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
         });
     }
     // This job's own customers left open by earlier runs (crash, deadline, a failed step). Other
-    // jobs' open customers are theirs to finish: a job runs only what its request names.
-    if !ctx.dry_run {
+    // jobs' open customers are theirs to finish: a job runs only what its request names. A job the
+    // journal never saw has none (its record is written before any customer's), so a new job on a
+    // site with a big journal does not read every record back.
+    if !ctx.dry_run && ctx.known {
         let records: Vec<CustomerRecord> = ctx.records.list(CUSTOMER_PREFIX).await?;
         let open = records
             .into_iter()

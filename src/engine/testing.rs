@@ -142,6 +142,7 @@ pub fn with_ctx<T>(
         id: JobId::new("job-test"),
         dry_run: false,
         continuing: false,
+        known: false,
         deadline_ms: None,
         owner: "test-run".into(),
         lease_until: u64::MAX,
