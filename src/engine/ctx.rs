@@ -1,7 +1,7 @@
 //! The shared state of one run: settings, the client, the journal, the tenant's URLs, the resolved
 //! groups and spaces, the deadline and the progress counters.
 
-use super::lookup::Lookups;
+use super::ahead::Lookups;
 use super::resolve::{self, Cache};
 use super::work::Claims;
 use crate::api::Urls;

@@ -3,6 +3,7 @@
 //! watches an accepted migration the same way. Only what an answer lists is believed: an id it omits
 //! is asked with `GET user`, whose 404 is the documented "no such account" (§4.1).
 
+use super::ahead::{key, Ahead};
 use super::ctx::Ctx;
 use super::records;
 use super::steps::check;
@@ -13,47 +14,10 @@ use crate::error::Result;
 use crate::ids::CustomerRef;
 use crate::journal::CustomerRecord;
 use futures::{Stream, StreamExt};
-use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 /// Customers read ahead together: one bulk call's worth.
 const GROUP: usize = users::BULK_MAX_IDS;
-
-/// What was read ahead for one customer: its journal record, and its account when listed.
-pub(crate) struct Ahead {
-    pub record: Option<CustomerRecord>,
-    pub user: Option<User>,
-}
-
-#[derive(Default)]
-pub(crate) struct Lookups {
-    /// By portal or account id; taken by `check`. At most a few groups (see `read_ahead`).
-    ahead: RefCell<HashMap<String, Ahead>>,
-    /// A bulk answer listed a portal-only customer: this site's bulk lookup lists them, so an id
-    /// it listed as a customer and omits later no longer reads as one.
-    lists_customers: Cell<bool>,
-    /// Failed bulk lookups; a 4xx, or a third failure, turns them off (one by one from then on).
-    failures: Cell<u32>,
-    off: Cell<bool>,
-}
-
-impl Lookups {
-    pub fn take(&self, r: &CustomerRef) -> Option<Ahead> {
-        self.ahead.borrow_mut().remove(key(r)?)
-    }
-
-    pub fn lists_customers(&self) -> bool {
-        self.lists_customers.get()
-    }
-}
-
-fn key(r: &CustomerRef) -> Option<&str> {
-    match r {
-        CustomerRef::Portal(p) => Some(p.as_str()),
-        CustomerRef::Account(a) => Some(a.as_str()),
-        CustomerRef::Email(_) => None,
-    }
-}
 
 /// The work in order, each group read ahead (journal records, one bulk lookup) when the first of it
 /// is about to start. The read happens only while a slot is free, so it never holds a permit that

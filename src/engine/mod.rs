@@ -4,8 +4,11 @@
 //! - `ctx.rs` the shared state of a run; `work.rs` a customer to process, claims and dedupe;
 //! - `sources.rs` where customers come from; `resolve.rs` groups, attributes and spaces;
 //! - `steps/` check → migrate → finish, and the comment; `bulk.rs` the batched migrate;
-//! - `records.rs` every journal write.
+//! - `records.rs` every journal write; `lookup.rs` batched account checks, read ahead into
+//!   `ahead.rs`; `settle.rs` a bulk batch's new accounts; `rows.rs` finished rows, counted and
+//!   streamed; `spaces.rs` which space a customer gets; `lease.rs` the job's and customers' claims.
 
+mod ahead;
 mod bulk;
 mod ctx;
 mod lease;
