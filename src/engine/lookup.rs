@@ -143,25 +143,13 @@ async fn one_call(ctx: &Ctx<'_>, ids: Vec<String>) -> Result<Vec<User>> {
 mod tests {
     use super::*;
     use crate::engine::steps::{check, Checked};
-    use crate::engine::testing::{settings, with_ctx, Script};
+    use crate::engine::testing::{settings, with_ctx, work, Script};
     use crate::ids::{AccountId, PortalCustomerId};
     use crate::journal::Stage;
     use serde_json::json;
 
     fn qm(i: usize) -> String {
         format!("qm:00000000-0000-4000-8000-{i:012}:{i:024}")
-    }
-
-    fn work(id: &str) -> Work {
-        Work {
-            reference: CustomerRef::parse(id),
-            email: Some("ann@acme.example".into()),
-            company: None,
-            asset: None,
-            source: "test".into(),
-            skip_reason: None,
-            space: None,
-        }
     }
 
     fn customers(ids: &[String], extra: serde_json::Value) -> String {

@@ -96,6 +96,19 @@ impl Clock for VirtualClock {
     }
 }
 
+/// A customer by id, as a test source found it (ann@acme.example, no company or object).
+pub fn work(id: &str) -> super::work::Work {
+    super::work::Work {
+        reference: crate::ids::CustomerRef::parse(id),
+        email: Some("ann@acme.example".into()),
+        company: None,
+        asset: None,
+        source: "test".into(),
+        skip_reason: None,
+        space: None,
+    }
+}
+
 pub fn settings(extra: serde_json::Value) -> Settings {
     let mut v = serde_json::json!({
         "siteUrl": SITE,

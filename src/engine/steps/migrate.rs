@@ -244,15 +244,7 @@ mod tests {
     const QM: &str = "qm:00000000-0000-4000-8000-000000000001:aa";
 
     fn work() -> Work {
-        Work {
-            reference: crate::ids::CustomerRef::parse(QM),
-            email: Some("ann@acme.example".into()),
-            company: None,
-            asset: None,
-            source: "test".into(),
-            skip_reason: None,
-            space: None,
-        }
+        crate::engine::testing::work(QM)
     }
 
     fn user(kind: &str, id: &str) -> String {
