@@ -17,8 +17,11 @@ export function rowFiles(files = {}, { keep = KEEP_ROWS } = {}) {
   let failed = null;
   const spools = [json, csv].filter(Boolean);
   const discard = () => {
+    process.off("exit", discard);
     for (const s of spools) s.remove();
   };
+  // Ctrl-C ends the process from its signal handler (job.js onInterrupt): no temp file stays behind.
+  if (spools.length) process.on("exit", discard);
   return {
     host: {
       keep,

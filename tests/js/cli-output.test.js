@@ -195,6 +195,7 @@ test("Ctrl-C: exit 130, the resume hint on stderr (and a JSON document with --js
   assert.deepEqual(JSON.parse(r.stdout), { command: "run", interrupted: "SIGINT", journal: journalFile(), resume, exitCode: 130 });
   assert.ok(sim.state().migrations.length < acme, "interrupted before the end");
   assert.equal(fs.existsSync(journalFile() + ".lock"), false, "the lock is released");
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no report rows spool left behind");
 
   // The printed command, as pasted (no word of it needs quoting here).
   const resumed = await cli([...resume.split(" ").slice(1), "--quiet"]);
