@@ -7,7 +7,7 @@ use super::ahead::{key, Ahead};
 use super::ctx::Ctx;
 use super::records;
 use super::steps::check;
-use super::work::Work;
+use super::work::{Work, WorkList};
 use crate::api::users::{self, AccountType, User};
 use crate::client::Walk;
 use crate::error::Result;
@@ -24,10 +24,10 @@ const GROUP: usize = users::BULK_MAX_IDS;
 /// running customers wait for.
 pub(crate) fn ahead<'c, 'a>(
     ctx: &'c Ctx<'a>,
-    work: Vec<Work>,
+    work: WorkList,
 ) -> impl Stream<Item = Work> + use<'c, 'a> {
     // Grouped as they are reached, not up front: no second copy of the work list.
-    futures::stream::iter(work)
+    futures::stream::iter(work.into_works())
         .chunks(GROUP)
         .then(move |g| async move {
             read_ahead(ctx, &g).await;
@@ -169,7 +169,7 @@ mod tests {
         let s = settings(json!({}));
         with_ctx(script, &s, async |ctx| {
             let ctx = &*ctx;
-            ahead(ctx, work)
+            ahead(ctx, work.into())
                 .then(|w| async move {
                     match check::begin(ctx, &w).await.unwrap() {
                         Some(st) if st.rep.error.is_some() => "failed",
@@ -297,13 +297,13 @@ mod tests {
                 .unwrap();
             let all = vec![known, work(&qm(2))];
             let mut out = Vec::new();
-            let mut s = std::pin::pin!(ahead(ctx, all));
+            let mut s = std::pin::pin!(ahead(ctx, all.into()));
             while let Some(w) = s.next().await {
                 let st = check::begin(ctx, &w).await.unwrap().unwrap();
                 out.push(matches!(st.checked, Checked::Account { .. }));
             }
             ctx.stop(crate::error::Error::request("stop"));
-            let _: Vec<Work> = ahead(ctx, vec![work(&qm(3))]).collect().await;
+            let _: Vec<Work> = ahead(ctx, vec![work(&qm(3))].into()).collect().await;
             out
         });
         assert_eq!(found, [true, false]);

@@ -28,6 +28,7 @@ mod work;
 pub use request::{DirectoryFilter, MigrationRequest};
 pub use resolve::Cache;
 pub(crate) use resolve::{groups as resolve_groups, space as resolve_space};
+use work::WorkList;
 pub use work::{AssetRef, Work};
 
 use crate::api::{customers, tenant, Urls};
@@ -277,7 +278,7 @@ pub(crate) async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> 
 
 /// Single mode: every customer runs its whole pipeline, `concurrency` at a time, each row counted
 /// (and streamed) as it finishes.
-async fn run_single(ctx: &Ctx<'_>, work: Vec<Work>, concurrency: usize, rows: &mut rows::Rows<'_>) {
+async fn run_single(ctx: &Ctx<'_>, work: WorkList, concurrency: usize, rows: &mut rows::Rows<'_>) {
     lookup::ahead(ctx, work)
         .map(|w| steps::process(ctx, w))
         .buffer_unordered(concurrency.max(1))

@@ -5,7 +5,7 @@
 use super::ctx::Ctx;
 use super::request::MigrationRequest;
 use super::resolve;
-use super::work::{dedupe, AssetRef, Work};
+use super::work::{dedupe, AssetRef, Work, WorkList};
 use crate::api::{assets, customers, users};
 use crate::client::Walk;
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ struct Explicit {
 }
 
 /// Collects every customer of the request, each once.
-pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec<Work>> {
+pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<WorkList> {
     let companies = req.companies_or(&ctx.s.config.companies);
     let assets_cfg = ctx.s.config.assets.as_ref();
     if let (Some(first), None) = (companies.first(), assets_cfg) {
@@ -52,12 +52,13 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
         .buffered(ctx.s.concurrency.max(1) as usize)
         .collect()
         .await;
-    // Sized once: growing by doubling would copy the whole list and hold up to twice its size.
-    let found: usize = walks.iter().map(|c| c.as_ref().map_or(0, Vec::len)).sum();
-    let mut work = Vec::with_capacity(found + req.customers.len() + 1);
+    // Each company's customers stay in their own part (`WorkList`): never copied into one vector.
+    let mut list = WorkList::default();
     for c in walks {
-        work.extend(c?);
+        list.push_part(c?);
     }
+    // The other sources, in order, as one more part.
+    let mut work = Vec::new();
     if let Some(aql) = &req.aql {
         if assets_cfg.is_none() {
             return Err(Error::request(
@@ -138,7 +139,8 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Vec
             });
         }
     }
-    Ok(dedupe(work))
+    list.push_part(work);
+    Ok(dedupe(list))
 }
 
 /// How the directory reads `start-index`: nothing documents it (§2.1, §13).

@@ -76,13 +76,44 @@ fn digest(id: &str) -> u128 {
     (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
+/// The customers of a job in source order, kept in the parts the sources found them in (a company
+/// each, then the rest): a part is freed as soon as its customers are taken, and the list is never
+/// copied into one big vector (which would hold it twice while it is built).
+#[derive(Default)]
+pub struct WorkList(Vec<Vec<Work>>);
+
+impl WorkList {
+    pub fn push_part(&mut self, part: Vec<Work>) {
+        if !part.is_empty() {
+            self.0.push(part);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+
+    /// The customers in order, each part dropped once it is used up.
+    pub fn into_works(self) -> impl Iterator<Item = Work> {
+        self.0.into_iter().flatten()
+    }
+}
+
+impl From<Vec<Work>> for WorkList {
+    fn from(v: Vec<Work>) -> Self {
+        let mut l = WorkList::default();
+        l.push_part(v);
+        l
+    }
+}
+
 /// Keeps the first work item per customer: the same Assets object, or the same id or email, counts
 /// once. Company sources come first, so a customer also named explicitly keeps its company (and space).
-pub fn dedupe(work: Vec<Work>) -> Vec<Work> {
+pub fn dedupe(mut work: WorkList) -> WorkList {
     let mut objects: HashSet<u128> = HashSet::new();
     let mut refs: HashSet<u128> = HashSet::new();
-    work.into_iter()
-        .filter(|w| {
+    for part in &mut work.0 {
+        part.retain(|w| {
             let Some(reference) = &w.reference else {
                 return true;
             };
@@ -96,8 +127,10 @@ pub fn dedupe(work: Vec<Work>) -> Vec<Work> {
                 CustomerRef::Account(a) => digest(&a.0),
                 CustomerRef::Email(e) => digest(&e.to_ascii_lowercase()),
             })
-        })
-        .collect()
+        });
+    }
+    work.0.retain(|p| !p.is_empty());
+    work
 }
 
 #[cfg(test)]
@@ -123,14 +156,15 @@ mod tests {
 
     #[test]
     fn dedupe_keeps_the_first_source_of_a_customer() {
-        let out = dedupe(vec![
-            w("qm:1", Some("10"), Some("ACME")),
+        let mut list = WorkList::from(vec![w("qm:1", Some("10"), Some("ACME"))]);
+        list.push_part(vec![
             w("qm:1", None, None),
             w("qm:2", Some("10"), None),
             w("A@x.example", None, None),
             w("a@X.example", None, None),
         ]);
-        assert_eq!(out.len(), 2);
+        let out: Vec<Work> = dedupe(list).into_works().collect();
+        assert_eq!(out.len(), 2, "across parts too");
         assert_eq!(out[0].company.as_deref(), Some("ACME"));
     }
 
