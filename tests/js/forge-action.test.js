@@ -8,6 +8,7 @@ import { startSimulator } from "../../js/sim/index.js";
 import { createHandlers } from "../../js/forge/handlers.js";
 import { ALLOWED_GROUPS_KEY } from "../../js/forge/settings.js";
 import { fakePlatform, forgeContext, adminAccountId } from "./helpers/forge.js";
+import { assertPipelineDone } from "./helpers/pipeline.js";
 
 let sim;
 before(async () => {
@@ -44,10 +45,13 @@ describe("automationAction: who may run it", () => {
     const platform = fakePlatform(sim);
     const h = createHandlers({ platform, core, log: quiet });
     const reporter = sim.state().issues.find((i) => i.key === "SUP-2").reporter;
+    const object = sim.state().assets.objects.find((o) => o.attributes["Portal Account"] === reporter);
     // Automation renders the form's "{{issue.key}}" before invoking the function.
     const out = await h.automationAction({ issueKey: "SUP-2", companies: "", customers: "", dryRun: false }, forgeContext(sim, { accountId: adminAccountId(sim) }));
     assert.equal(out.status, "done", JSON.stringify(out));
     assert.ok(sim.state().migrations.some((m) => m.qmId === reporter));
+    // Written back, grouped, granted its company's space (GLOBEX: GLX), one comment.
+    assertPipelineDone(sim.state(), object, { space: "GLX" });
     assert.equal(sim.state().comments["SUP-2"].length, 1);
   });
 

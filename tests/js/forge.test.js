@@ -16,6 +16,7 @@ const isSmall = (request, max) => core.planJob(request, null, { inlineMaxCustome
 import { signRequest, MAX_BODY_BYTES, createAtlassianFetch } from "../../js/core/edge.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { assertPipelineDone } from "./helpers/pipeline.js";
 import { fakePlatform as makeFakePlatform, forgeContext, adminAccountId, TOKEN, READ, HMAC } from "./helpers/forge.js";
 
 let sim;
@@ -112,11 +113,14 @@ describe("onIssueUpdated (avi:jira:updated:issue)", () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
     const reporter = reporterOf(sim.state(), "SUP-1");
+    const object = sim.state().assets.objects.find((o) => o.attributes["Portal Account"] === reporter);
     const out = await h.onIssueUpdated(issueUpdatedEvent("SUP-1"), { installContext: "ari:cloud:jira::site/1" });
     assert.equal(out.status, "done", JSON.stringify(out));
     assert.match(out.summary, /migrated=1/);
     const state = sim.state();
     assert.ok(migratedIds(state).has(reporter), "the reporter was migrated");
+    // The whole job, not only the migrate: written back, grouped, granted its company's space (ACME).
+    assertPipelineDone(state, object, { space: "ACME" });
     assert.equal(state.comments["SUP-1"].length, 1, "one summary comment on the issue");
     assert.equal(platform.pushes.length, 0, "nothing queued for a one-customer job");
     // The job record is in KVS, under escaped keys.
@@ -211,6 +215,7 @@ describe("postFunction (jira:workflowPostFunction)", () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
     const reporter = reporterOf(sim.state(), "SUP-3");
+    const object = sim.state().assets.objects.find((o) => o.attributes["Portal Account"] === reporter);
     const out = await h.postFunction({
       issue: { id: "10003", key: "SUP-3" },
       transition: { executionId: "5c4f0d8e-1", transitionId: 31, transitionName: "Convert", from: { id: "10100" }, to: { id: "10105" } },
@@ -221,6 +226,7 @@ describe("postFunction (jira:workflowPostFunction)", () => {
     });
     assert.equal(out.status, "done", JSON.stringify(out));
     assert.ok(migratedIds(sim.state()).has(reporter));
+    assertPipelineDone(sim.state(), object, { space: "INI" }); // SUP-3: an INITECH customer
     assert.equal(sim.state().comments["SUP-3"].length, 1);
   });
 
@@ -343,11 +349,14 @@ describe("webTrigger (authenticated HTTP start)", () => {
   test("a signed start is accepted once: the same bytes again get 409 and change nothing", async () => {
     const platform = fakePlatform();
     const h = handlersFor(platform);
+    const reporter = reporterOf(sim.state(), "SUP-2");
+    const object = sim.state().assets.objects.find((o) => o.attributes["Portal Account"] === reporter);
     const body = start({ issueKey: "SUP-2" }, { mode: "inline" });
     const headers = await sign(platform, { body });
     const res = await h.webTrigger(webRequest({ body, headers }));
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(parse(res).status, "done");
+    assertPipelineDone(sim.state(), object, { space: "GLX" }); // SUP-2: a GLOBEX customer
     const migrations = sim.state().migrations.length;
     assert.equal(migrations, 1);
     // the MAC is remembered until the end of its window, no longer

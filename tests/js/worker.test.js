@@ -8,6 +8,7 @@ import { readdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { startSimulator } from "../../js/sim/index.js";
 import { signRequest } from "../../js/core/edge.js";
+import { assertPipelineDone } from "./helpers/pipeline.js";
 import { buildBundle, startWorker, freshIp, ORIGIN, SECRETS } from "./helpers/worker.js";
 
 const TOKEN = SECRETS.PORTAL_MIGRATE_TOKEN;
@@ -142,6 +143,7 @@ describe("POST /migrate: the untrusted edge", () => {
 describe("jobs", () => {
   test("a small job migrates inline (signed) and GET /jobs/:id returns its report", async () => {
     const issue = sim.state().issues.find((i) => i.key === "SUP-1");
+    const object = sim.state().assets.objects.find((o) => o.attributes["Portal Account"] === issue.reporter);
     const body = JSON.stringify({ request: { issueKey: "SUP-1" } });
     const res = await post(body, await signRequest({ secret: HMAC, method: "POST", path: "/migrate", body }));
     assert.equal(res.status, 200);
@@ -150,6 +152,8 @@ describe("jobs", () => {
     assert.match(out.summary, /migrated=1/);
     const state = sim.state();
     assert.ok(migratedIds(state).has(issue.reporter), "the reporter was migrated");
+    // The whole job: written back, grouped, granted its company's space (ACME), one comment.
+    assertPipelineDone(state, object, { space: "ACME" });
     assert.equal(state.comments["SUP-1"].length, 1);
 
     // read with the read token, and with a start-secret signature of exactly this GET
