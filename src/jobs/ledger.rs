@@ -101,30 +101,28 @@ fn sources(request: &serde_json::Value) -> Vec<String> {
     out
 }
 
-/// Customer records per job.
-async fn customers_by_job(records: &Records<'_>) -> Result<BTreeMap<JobId, Vec<CustomerRecord>>> {
-    let mut by: BTreeMap<JobId, Vec<CustomerRecord>> = BTreeMap::new();
+/// Each job's counts, from one pass over the customer records (none of them kept).
+async fn counts_by_job(records: &Records<'_>) -> Result<BTreeMap<JobId, Counts>> {
+    let mut by: BTreeMap<JobId, Counts> = BTreeMap::new();
     for r in records.list::<CustomerRecord>(CUSTOMER_PREFIX).await? {
-        by.entry(r.job_id.clone()).or_default().push(r);
+        by.entry(r.job_id.clone()).or_default().add(&r);
     }
     Ok(by)
 }
 
-fn counts(of: Option<&Vec<CustomerRecord>>) -> Counts {
-    let mut c = Counts::default();
-    for r in of.into_iter().flatten() {
-        c.customers += 1;
+impl Counts {
+    fn add(&mut self, r: &CustomerRecord) {
+        self.customers += 1;
         if r.stage != Stage::Intent && r.account_id.is_some() {
-            c.migrated += 1;
+            self.migrated += 1;
         }
         if r.status == Some(Status::Failed) {
-            c.failed += 1;
+            self.failed += 1;
         }
         if r.stage != Stage::Complete {
-            c.open += 1;
+            self.open += 1;
         }
     }
-    c
 }
 
 /// One job of a journal.
@@ -132,8 +130,8 @@ pub async fn get(records: &Records<'_>, id: &JobId) -> Result<Option<JobSummary>
     let Some(j) = records.job(id).await? else {
         return Ok(None);
     };
-    let by = customers_by_job(records).await?;
-    Ok(Some(summary(j, counts(by.get(id)))))
+    let by = counts_by_job(records).await?;
+    Ok(Some(summary(j, by.get(id).cloned().unwrap_or_default())))
 }
 
 /// The jobs of a journal, oldest first; only the unfinished ones when asked.
@@ -151,11 +149,11 @@ pub async fn list(records: &Records<'_>, unfinished_only: bool) -> Result<Vec<Jo
         .filter_map(|(_, v)| serde_json::from_str::<JobRecord>(&v).ok())
         .filter(|j| j.request.is_object())
         .collect();
-    let by = customers_by_job(records).await?;
+    let by = counts_by_job(records).await?;
     let mut out: Vec<JobSummary> = jobs
         .into_iter()
         .map(|j| {
-            let c = counts(by.get(&j.job_id));
+            let c = by.get(&j.job_id).cloned().unwrap_or_default();
             summary(j, c)
         })
         .filter(|s| !unfinished_only || s.status == JobStatus::Unfinished)
@@ -170,11 +168,14 @@ pub async fn discard(records: &Records<'_>, id: &JobId, now_ms: u64) -> Result<J
     let Some(mut j) = records.job(id).await? else {
         return Err(Error::request(format!("no job {id} in this journal")));
     };
-    let by = customers_by_job(records).await?;
-    let mine = by.get(id);
-    let between: Vec<&CustomerRecord> = mine
+    let mine: Vec<CustomerRecord> = records
+        .list::<CustomerRecord>(CUSTOMER_PREFIX)
+        .await?
         .into_iter()
-        .flatten()
+        .filter(|r| &r.job_id == id)
+        .collect();
+    let between: Vec<&CustomerRecord> = mine
+        .iter()
         .filter(|r| {
             r.stage == Stage::Intent
                 || (r.stage == Stage::Migrated
@@ -189,7 +190,10 @@ pub async fn discard(records: &Records<'_>, id: &JobId, now_ms: u64) -> Result<J
             first.portal_account_id
         )));
     }
-    let c = counts(mine);
+    let mut c = Counts::default();
+    for r in &mine {
+        c.add(r);
+    }
     if j.ended.is_none() && (!j.finished || c.open > 0) {
         j.finished = true;
         j.ended = Some(JobEnd::Discarded { at_ms: now_ms });
