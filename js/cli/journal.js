@@ -89,6 +89,7 @@ export function memoryJournal() {
     get: async (k) => map.get(k) ?? null,
     put: async (k, v) => { map.set(k, String(v)); },
     list: async (prefix) => listOf(map, prefix),
+    listPage: async (prefix, cursor, limit) => pageOf(listOf(map, prefix).map(([k]) => k), cursor, limit, (k) => map.get(k)),
     claim: async (k, opts) => decideClaim(claims, k, opts),
     release: async (k, owner) => decideRelease(claims, k, owner),
     close() {},
@@ -100,6 +101,26 @@ function listOf(map, prefix) {
 }
 
 const byKey = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * One page of a listing (HACKING.md "The journal contract"): up to `limit` of the sorted `keys`
+ * after `cursor` (the last key of the page before; null: the start), with their values, and the
+ * cursor of the next page (null: this was the last).
+ */
+export function pageOf(keys, cursor, limit, valueOf) {
+  const n = Math.max(1, Math.floor(Number(limit)) || 1);
+  let i = 0;
+  if (cursor != null) {
+    let hi = keys.length;
+    while (i < hi) {
+      const mid = (i + hi) >>> 1;
+      if (keys[mid] <= cursor) i = mid + 1;
+      else hi = mid;
+    }
+  }
+  const page = keys.slice(i, i + n);
+  return { entries: page.map((k) => [k, valueOf(k)]), cursor: i + n < keys.length ? page[page.length - 1] : null };
+}
 
 function journalError(message) {
   const e = new Error(message);
@@ -168,6 +189,7 @@ function openReadOnly(file, fs, cacheEntries) {
     get: async (k) => { live(); return reader.get(k); },
     put: async (k) => { throw journalError(`journal is read-only (dry run); refused put ${k}`); },
     list: async (prefix) => { live(); return reader.list(prefix); },
+    listPage: async (prefix, cursor, limit) => { live(); return reader.page(String(prefix), cursor, limit); },
     claim: async (k, opts) => decideClaim(state.claims, k, opts),
     release: async (k, owner) => decideRelease(state.claims, k, owner),
     stats: () => ({ keys: state.index.size, claims: state.claims.size, fsyncs: 0, writes: 0, indexBytes: state.slots.bytes() }),
@@ -274,6 +296,10 @@ function fileJournal({ fs, file, fd, state, unlock, cacheEntries }) {
       if (closed) throw journalError(`journal ${file} is closed`);
       return reader.list(String(prefix));
     },
+    async listPage(prefix, cursor, limit) {
+      if (closed) throw journalError(`journal ${file} is closed`);
+      return reader.page(String(prefix), cursor, limit);
+    },
     async claim(k, opts) {
       usable();
       // Decided and applied in this synchronous section: no other claim of this process can
@@ -346,6 +372,9 @@ function recordReader(fs, fdOf, state, cacheEntries) {
   const { index, slots } = state;
   const cache = new Map();
   let scratch = Buffer.allocUnsafe(64 * 1024);
+  // The sorted keys of the listing being paged (references to the index's own strings), rebuilt
+  // when a key was added since; dropped after its last page.
+  let walk = null;
 
   const remember = (k, v) => {
     if (cacheEntries <= 0) return;
@@ -387,6 +416,17 @@ function recordReader(fs, fdOf, state, cacheEntries) {
       for (const k of index.keys()) if (k.startsWith(prefix)) keys.push(k);
       keys.sort(byKey);
       return keys.map((k) => [k, cache.get(k) ?? readValue(k, index.get(k))]);
+    },
+    page(prefix, cursor, limit) {
+      if (!walk || walk.prefix !== prefix || walk.size !== index.size) {
+        const keys = [];
+        for (const k of index.keys()) if (k.startsWith(prefix)) keys.push(k);
+        keys.sort(byKey);
+        walk = { prefix, size: index.size, keys };
+      }
+      const out = pageOf(walk.keys, cursor, limit, (k) => cache.get(k) ?? readValue(k, index.get(k)));
+      if (out.cursor === null) walk = null;
+      return out;
     },
     /** A put landed at [off, off+len): point the key at it and keep the value warm. */
     setLine(key, off, len, value) {

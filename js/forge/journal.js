@@ -194,5 +194,15 @@ export function kvsJournal(kvs) {
       }
       return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     },
+    // A page of `list` (HACKING.md "The journal contract"): one KVS query; the cursor is KVS's own.
+    async listPage(prefix, cursor, limit) {
+      const p = NAMESPACE + escapeKey(String(prefix));
+      const n = Math.max(1, Math.min(PAGE, Math.floor(Number(limit)) || 1));
+      const { results, nextCursor } = await kvs.query(p, cursor ?? undefined, n);
+      const entries = results
+        .filter((r) => typeof r.key === "string" && r.key.startsWith(p))
+        .map((r) => [unescapeKey(r.key.slice(NAMESPACE.length)), String(r.value)]);
+      return { entries, cursor: nextCursor && results.length ? String(nextCursor) : null };
+    },
   };
 }

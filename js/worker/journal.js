@@ -48,6 +48,17 @@ export class JournalDO extends DurableObject {
     return [...rows].map(([k, v]) => [k, String(v)]);
   }
 
+  /** A page of `list` (HACKING.md "The journal contract"): the cursor is the page's last key. */
+  async listPage(prefix, cursor, limit) {
+    const n = Math.max(1, Math.min(1000, Math.floor(Number(limit)) || 1));
+    const opts = { prefix: String(prefix), limit: n + 1 };
+    if (cursor != null) opts.startAfter = String(cursor);
+    const rows = [...(await this.ctx.storage.list(opts))].map(([k, v]) => [k, String(v)]);
+    const more = rows.length > n;
+    if (more) rows.length = n;
+    return { entries: rows, cursor: more ? rows[n - 1][0] : null };
+  }
+
   /** Not part of the core's contract: the host's job index drops entries of finished jobs (js/core/job-records.js). */
   async delete(key) {
     await this.ctx.storage.delete(String(key));
@@ -110,6 +121,7 @@ export function journalOfStub(stub) {
       await stub.put(key, value);
     },
     list: async (prefix) => await stub.list(prefix),
+    listPage: async (prefix, cursor, limit) => ({ ...(await stub.listPage(prefix, cursor, limit)) }),
     // The answer crosses RPC as structured clone: a plain object, so spread it into a fresh one.
     claim: async (key, opts) => ({ ...(await stub.claim(key, { owner: opts?.owner, leaseMs: opts?.leaseMs, now: opts?.now })) }),
     release: async (key, owner) => await stub.release(key, owner),

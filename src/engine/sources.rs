@@ -116,10 +116,14 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Wor
     // journal never saw has none (its record is written before any customer's), so a new job on a
     // site with a big journal does not read every record back.
     if !ctx.dry_run && ctx.known {
-        let records: Vec<CustomerRecord> = ctx.records.list(CUSTOMER_PREFIX).await?;
-        let open = records
-            .into_iter()
-            .filter(|r| r.stage != Stage::Complete && r.job_id == ctx.job_id);
+        let mut open: Vec<CustomerRecord> = Vec::new();
+        ctx.records
+            .scan(CUSTOMER_PREFIX, |r: CustomerRecord| {
+                if r.stage != Stage::Complete && r.job_id == ctx.job_id {
+                    open.push(r);
+                }
+            })
+            .await?;
         for r in open {
             let reference = CustomerRef::Portal(r.portal_account_id.clone());
             let found = match &r.asset_object_id {

@@ -104,9 +104,11 @@ fn sources(request: &serde_json::Value) -> Vec<String> {
 /// Each job's counts, from one pass over the customer records (none of them kept).
 async fn counts_by_job(records: &Records<'_>) -> Result<BTreeMap<JobId, Counts>> {
     let mut by: BTreeMap<JobId, Counts> = BTreeMap::new();
-    for r in records.list::<CustomerRecord>(CUSTOMER_PREFIX).await? {
-        by.entry(r.job_id.clone()).or_default().add(&r);
-    }
+    records
+        .scan(CUSTOMER_PREFIX, |r: CustomerRecord| {
+            by.entry(r.job_id.clone()).or_default().add(&r)
+        })
+        .await?;
     Ok(by)
 }
 
@@ -168,31 +170,29 @@ pub async fn discard(records: &Records<'_>, id: &JobId, now_ms: u64) -> Result<J
     let Some(mut j) = records.job(id).await? else {
         return Err(Error::request(format!("no job {id} in this journal")));
     };
-    let mine: Vec<CustomerRecord> = records
-        .list::<CustomerRecord>(CUSTOMER_PREFIX)
-        .await?
-        .into_iter()
-        .filter(|r| &r.job_id == id)
-        .collect();
-    let between: Vec<&CustomerRecord> = mine
-        .iter()
-        .filter(|r| {
-            r.stage == Stage::Intent
+    // Counted a page at a time: only the first customer caught between the two steps is kept.
+    let mut c = Counts::default();
+    let (mut between, mut first) = (0usize, None);
+    records
+        .scan(CUSTOMER_PREFIX, |r: CustomerRecord| {
+            if &r.job_id != id {
+                return;
+            }
+            c.add(&r);
+            if r.stage == Stage::Intent
                 || (r.stage == Stage::Migrated
                     && r.asset_object_id.is_some()
                     && !r.done.contains(&Done::WriteBack))
+            {
+                between += 1;
+                first.get_or_insert(r.portal_account_id);
+            }
         })
-        .collect();
-    if let Some(first) = between.first() {
+        .await?;
+    if let Some(first) = first {
         return Err(Error::refused(format!(
-            "job {id} cannot be discarded: {} customer(s) are between migrate and write-back (e.g. {}), so their new account ids are not in Assets yet; finish them first: portal-migrate resume {id}",
-            between.len(),
-            first.portal_account_id
+            "job {id} cannot be discarded: {between} customer(s) are between migrate and write-back (e.g. {first}), so their new account ids are not in Assets yet; finish them first: portal-migrate resume {id}"
         )));
-    }
-    let mut c = Counts::default();
-    for r in &mine {
-        c.add(r);
     }
     if j.ended.is_none() && (!j.finished || c.open > 0) {
         j.finished = true;
@@ -333,6 +333,47 @@ mod tests {
                 "no longer offered for resume"
             );
             assert!(discard(&r, &JobId::new("job-x"), 5).await.is_err());
+        });
+    }
+
+    #[test]
+    fn counts_and_discard_cover_every_page_of_a_big_journal() {
+        let j = MemoryJournal::default();
+        let r = Records::new(&j);
+        let n = crate::journal::SCAN_PAGE * 2 + 3;
+        block_on(async {
+            r.put_job(&job("job-a", serde_json::json!({"companies": ["A"]}), true))
+                .await
+                .unwrap();
+            r.put_job(&job(
+                "job-b",
+                serde_json::json!({"companies": ["B"]}),
+                false,
+            ))
+            .await
+            .unwrap();
+            for i in 0..n {
+                let owner = if i % 2 == 0 { "job-a" } else { "job-b" };
+                r.put_customer(&customer(
+                    &format!("qm:{i:05}"),
+                    owner,
+                    Stage::Complete,
+                    true,
+                ))
+                .await
+                .unwrap();
+            }
+            // The last page holds job-b's only customer caught between the two steps.
+            r.put_customer(&customer("qm:99999", "job-b", Stage::Intent, false))
+                .await
+                .unwrap();
+            let all = list(&r, false).await.unwrap();
+            assert_eq!(all[0].counts.customers, n.div_ceil(2));
+            assert_eq!(all[1].counts.customers, n / 2 + 1);
+            assert_eq!(all[1].counts.open, 1);
+            let e = discard(&r, &JobId::new("job-b"), 5).await.unwrap_err();
+            assert!(e.to_string().contains("1 customer(s)"), "{e}");
+            assert!(e.to_string().contains("qm:99999"), "{e}");
         });
     }
 }

@@ -1,6 +1,6 @@
 //! An in-memory journal for tests and one-shot runs.
 
-use super::{Claim, Journal, Lease};
+use super::{Claim, Journal, Lease, ListPage};
 use futures::future::{ready, LocalBoxFuture};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -32,6 +32,32 @@ impl Journal for MemoryJournal {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         Box::pin(ready(Ok(v)))
+    }
+    fn list_page<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<ListPage, String>> {
+        use std::ops::Bound;
+        let entries = self.entries.borrow();
+        let from = match cursor {
+            Some(c) => Bound::Excluded(c.to_string()),
+            None => Bound::Included(prefix.to_string()),
+        };
+        let mut page: Vec<(String, String)> = entries
+            .range((from, Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .take(limit.max(1) + 1)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let more = page.len() > limit.max(1);
+        page.truncate(limit.max(1));
+        let cursor = more.then(|| page.last().map(|(k, _)| k.clone())).flatten();
+        Box::pin(ready(Ok(ListPage {
+            entries: page,
+            cursor,
+        })))
     }
     fn claim<'a>(
         &'a self,
@@ -108,6 +134,83 @@ mod tests {
             assert_eq!(j.get("job/x").await.unwrap().as_deref(), Some("3"));
             assert_eq!(j.get("job/y").await.unwrap(), None);
         });
+    }
+
+    #[test]
+    fn scan_reads_every_record_a_page_at_a_time_in_key_order() {
+        let j = MemoryJournal::default();
+        let n = crate::journal::SCAN_PAGE * 2 + 7;
+        block_on(async {
+            for i in 0..n {
+                j.put(&format!("customer/{i:05}"), i.to_string())
+                    .await
+                    .unwrap();
+            }
+            j.put("job/x", "99999".into()).await.unwrap();
+            let first = j.list_page("customer/", None, 10).await.unwrap();
+            assert_eq!(first.entries.len(), 10);
+            assert_eq!(first.cursor.as_deref(), Some("customer/00009"));
+            let mut seen: Vec<usize> = Vec::new();
+            crate::journal::Records::new(&j)
+                .scan("customer/", |v: usize| seen.push(v))
+                .await
+                .unwrap();
+            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "all, once, in order");
+        });
+    }
+
+    /// A journal whose every page points back at itself.
+    struct Stuck;
+    impl Journal for Stuck {
+        fn get<'a>(&'a self, _: &'a str) -> LocalBoxFuture<'a, Result<Option<String>, String>> {
+            Box::pin(ready(Ok(None)))
+        }
+        fn put<'a>(&'a self, _: &'a str, _: String) -> LocalBoxFuture<'a, Result<(), String>> {
+            Box::pin(ready(Ok(())))
+        }
+        fn list<'a>(
+            &'a self,
+            _: &'a str,
+        ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>> {
+            Box::pin(ready(Ok(vec![])))
+        }
+        fn list_page<'a>(
+            &'a self,
+            _: &'a str,
+            _: Option<&'a str>,
+            _: usize,
+        ) -> LocalBoxFuture<'a, Result<ListPage, String>> {
+            Box::pin(ready(Ok(ListPage {
+                entries: vec![("customer/a".into(), "1".into())],
+                cursor: Some("customer/a".into()),
+            })))
+        }
+        fn claim<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a str,
+            _: u64,
+            _: u64,
+        ) -> LocalBoxFuture<'a, Result<Claim, String>> {
+            Box::pin(ready(Err("no claims".into())))
+        }
+        fn release<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a str,
+        ) -> LocalBoxFuture<'a, Result<bool, String>> {
+            Box::pin(ready(Ok(false)))
+        }
+    }
+
+    #[test]
+    fn a_listing_whose_cursor_repeats_fails_instead_of_looping() {
+        let mut seen = 0;
+        let e =
+            block_on(crate::journal::Records::new(&Stuck).scan("customer/", |_: u32| seen += 1))
+                .unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        assert_eq!(seen, 2, "the first page and its repeat, then the stop");
     }
 
     #[test]

@@ -23,6 +23,27 @@ pub trait Journal {
         &'a self,
         prefix: &'a str,
     ) -> LocalBoxFuture<'a, Result<Vec<(String, String)>, String>>;
+    /// One page of `list`: at most about `limit` entries under `prefix` from `cursor` (`None`: the
+    /// start), in key order, and the cursor of the next page (`None`: this was the last). Walks over
+    /// every customer use it, so neither side ever holds the whole journal. A journal that cannot
+    /// page answers everything as one page.
+    fn list_page<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<ListPage, String>> {
+        let _ = limit;
+        Box::pin(async move {
+            if cursor.is_some() {
+                return Ok(ListPage::default());
+            }
+            Ok(ListPage {
+                entries: self.list(prefix).await?,
+                cursor: None,
+            })
+        })
+    }
     /// Takes `key` for `owner` until `now_ms + lease_ms` unless another owner holds it unexpired.
     fn claim<'a>(
         &'a self,
@@ -38,6 +59,19 @@ pub trait Journal {
         owner: &'a str,
     ) -> LocalBoxFuture<'a, Result<bool, String>>;
 }
+
+/// A page of a listing (`Journal::list_page`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct ListPage {
+    pub entries: Vec<(String, String)>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Entries asked for per page when a walk reads every record of a prefix.
+pub const SCAN_PAGE: usize = 500;
+/// Pages any walk reads at most (500 million records): a journal whose cursors never end fails.
+const SCAN_MAX_PAGES: usize = 1_000_000;
 
 /// Who holds a key, and until when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -128,21 +162,41 @@ impl Records<'_> {
             })
     }
 
-    pub async fn list<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>> {
-        let rows = self
-            .journal
-            .list(prefix)
-            .await
-            .map_err(|m| Error::Journal {
-                message: format!("list {prefix}: {m}"),
-            })?;
-        rows.into_iter()
-            .map(|(k, v)| {
-                serde_json::from_str(&v).map_err(|e| Error::Journal {
+    /// Every record under `prefix`, read a page at a time (`Journal::list_page`) and handed to
+    /// `each` in key order: memory holds one page, never the whole journal.
+    pub async fn scan<T: DeserializeOwned>(
+        &self,
+        prefix: &str,
+        mut each: impl FnMut(T),
+    ) -> Result<()> {
+        let fail = |m: String| Error::Journal {
+            message: format!("list {prefix}: {m}"),
+        };
+        let mut cursor: Option<String> = None;
+        for _ in 0..SCAN_MAX_PAGES {
+            let page = self
+                .journal
+                .list_page(prefix, cursor.as_deref(), SCAN_PAGE)
+                .await
+                .map_err(fail)?;
+            for (k, v) in page.entries {
+                each(serde_json::from_str(&v).map_err(|e| Error::Journal {
                     message: format!("{k} is unreadable: {e}"),
-                })
-            })
-            .collect()
+                })?);
+            }
+            match page.cursor {
+                None => return Ok(()),
+                Some(next) if cursor.as_ref() == Some(&next) => {
+                    return Err(fail(format!(
+                        "the journal answered cursor {next:?} twice (a listing that never ends)"
+                    )))
+                }
+                next => cursor = next,
+            }
+        }
+        Err(fail(format!(
+            "more than {SCAN_MAX_PAGES} pages (a listing that never ends)"
+        )))
     }
 
     pub async fn job(&self, id: &crate::ids::JobId) -> Result<Option<JobRecord>> {

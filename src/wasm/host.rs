@@ -6,7 +6,7 @@ use super::interop::{describe, get, method, plain_error, to_js_direct};
 use crate::config::Settings;
 use crate::host::{Clock, Host, Progress, ProgressEvent, RowSink};
 use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
-use crate::journal::{Claim, Journal, MemoryJournal};
+use crate::journal::{Claim, Journal, ListPage, MemoryJournal};
 use crate::redact::Redactor;
 use crate::report::CustomerReport;
 use futures::future::LocalBoxFuture;
@@ -159,6 +159,32 @@ impl Journal for JsJournal {
         Box::pin(async move {
             let v = self.invoke("list", &[prefix.into()]).await?;
             super::interop::decode_js::<Vec<(String, String)>>(&v, "journal.list result")
+        })
+    }
+    /// `journal.listPage(prefix, cursor, limit)` → `{entries, cursor}` when the host's journal
+    /// pages; else the whole `list` as one page.
+    fn list_page<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<ListPage, String>> {
+        Box::pin(async move {
+            if method(&self.0, "listPage").is_none() {
+                if cursor.is_some() {
+                    return Ok(ListPage::default());
+                }
+                let entries = self.list(prefix).await?;
+                return Ok(ListPage {
+                    entries,
+                    cursor: None,
+                });
+            }
+            let c = cursor.map_or(JsValue::NULL, JsValue::from);
+            let v = self
+                .invoke("listPage", &[prefix.into(), c, (limit as u32).into()])
+                .await?;
+            super::interop::decode_js::<ListPage>(&v, "journal.listPage result")
         })
     }
     fn claim<'a>(

@@ -53,6 +53,7 @@ const hosts = [
         get: async (k) => await stub.get(k),
         put: async (k, v) => { await stub.put(k, v); },
         list: async (p) => await stub.list(p),
+        listPage: async (p, c, n) => ({ ...(await stub.listPage(p, c, n)) }),
         claim: async (k, o) => ({ ...(await stub.claim(k, o)) }),
         release: async (k, o) => await stub.release(k, o),
       };
@@ -99,6 +100,27 @@ for (const host of hosts) {
       assert.deepEqual(await j.list("customer/"), [["customer/a", "1"], ["customer/b", "2"], ["customer/c", "3"]]);
       assert.deepEqual(await j.list("nothing/"), []);
       assert.deepEqual((await j.list("")).map(([k]) => k), ["customer/a", "customer/b", "customer/c", "job/a"]);
+    }));
+
+    test("listPage (where offered) walks exactly what list holds, a page of at most `limit` at a time", withJournal(async (j) => {
+      if (!j.listPage) return assert.equal(host.name, "tests' memory journal (helpers/sim.js)", "only the tests' journal reads through list");
+      for (const k of ["customer/e", "customer/a", "customer/g", "customer/c", "customer/b", "customer/f", "customer/d"]) await j.put(k, k.slice(-1));
+      await j.put("job/a", "{}");
+      await j.claim("lease/customer/z", lease("a", T0));
+      const seen = [];
+      let cursor = null;
+      let pages = 0;
+      do {
+        const page = await j.listPage("customer/", cursor, 3);
+        assert.ok(page.entries.length <= 3, `page ${pages} holds ${page.entries.length}`);
+        seen.push(...page.entries);
+        cursor = page.cursor;
+        assert.ok(++pages <= 7, "the walk ends");
+      } while (cursor !== null);
+      assert.deepEqual(seen.sort(([a], [b]) => (a < b ? -1 : 1)), await j.list("customer/"));
+      assert.equal(seen.length, 7);
+      assert.ok(pages >= 3, `paged (${pages} pages)`);
+      assert.deepEqual(await j.listPage("nothing/", null, 3), { entries: [], cursor: null });
     }));
 
     test("claims are a namespace of their own: never in list, never in get", withJournal(async (j) => {
