@@ -34,7 +34,7 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Wor
         )));
     }
     // Companies side by side (the limiter bounds them), kept in order.
-    let walks: Vec<Result<Vec<Work>>> = futures::stream::iter(companies)
+    let walks = futures::stream::iter(companies)
         .filter_map(|key| async move { assets_cfg.map(|cfg| (key, cfg)) })
         .map(|(key, cfg)| async move {
             let mut work = Vec::new();
@@ -49,13 +49,24 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Wor
             }
             Ok(work)
         })
-        .buffered(ctx.s.concurrency.max(1) as usize)
-        .collect()
-        .await;
-    // Each company's customers stay in their own part (`WorkList`): never copied into one vector.
+        .buffered(ctx.s.concurrency.max(1) as usize);
+    // Each company's customers are packed into their own part (`WorkList`) as its walk ends, not
+    // held as `Work` until every walk has. Every walk runs to its end even after one failed (a
+    // future dropped mid-wait would leave the host's timer calling into a dead closure).
+    let mut walks = std::pin::pin!(walks);
     let mut list = WorkList::default();
-    for c in walks {
-        list.push_part(c?);
+    let mut failed = None;
+    while let Some(c) = walks.next().await {
+        match c {
+            Ok(part) if failed.is_none() => list.push_part(part),
+            Ok(_) => {}
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     // The other sources, in order, as one more part.
     let mut work = Vec::new();

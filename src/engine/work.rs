@@ -79,23 +79,35 @@ fn digest(id: &str) -> u128 {
 /// The customers of a job in source order, kept in the parts the sources found them in (a company
 /// each, then the rest): a part is freed as soon as its customers are taken, and the list is never
 /// copied into one big vector (which would hold it twice while it is built).
+///
+/// Each customer waits packed (`Packed`): its own texts in one allocation, the texts customers
+/// share (company, source, attribute, object type, space) once per list. 100,000 waiting customers
+/// took ~0.5 KiB each as `Work` (eight strings, one allocation each), packed ~0.2 KiB.
 #[derive(Default)]
-pub struct WorkList(Vec<Vec<Work>>);
+pub struct WorkList {
+    parts: Vec<Vec<Packed>>,
+    shared: Shared,
+}
 
 impl WorkList {
     pub fn push_part(&mut self, part: Vec<Work>) {
         if !part.is_empty() {
-            self.0.push(part);
+            let packed = part.into_iter().map(|w| self.shared.pack(w)).collect();
+            self.parts.push(packed);
         }
     }
 
     pub fn len(&self) -> usize {
-        self.0.iter().map(Vec::len).sum()
+        self.parts.iter().map(Vec::len).sum()
     }
 
     /// The customers in order, each part dropped once it is used up.
     pub fn into_works(self) -> impl Iterator<Item = Work> {
-        self.0.into_iter().flatten()
+        let shared = self.shared;
+        self.parts
+            .into_iter()
+            .flatten()
+            .map(move |p| shared.unpack(p))
     }
 }
 
@@ -107,29 +119,180 @@ impl From<Vec<Work>> for WorkList {
     }
 }
 
+/// No value (an index into `Shared`, or a text's length).
+const NONE: u32 = u32::MAX;
+
+/// A waiting customer: `text` holds the reference, the email, the object id, the attribute's value
+/// (when it is not the reference itself) and the skip reason, one after another; `lens` says where
+/// each ends (`NONE`: absent). The rest are indexes into the list's shared texts.
+struct Packed {
+    text: Box<str>,
+    lens: [u32; 5],
+    kind: u8,
+    shared: [u32; 5],
+}
+
+impl Packed {
+    /// One of the customer's own texts (`REFERENCE`, `EMAIL`, `OBJECT`, `VALUE`, `SKIP`).
+    fn own(&self, which: usize) -> Option<&str> {
+        let mut at = 0usize;
+        for (i, len) in self.lens.iter().enumerate() {
+            let stored = *len < VALUE_IS_REFERENCE;
+            if i == which {
+                return stored.then(|| &self.text[at..at + *len as usize]);
+            }
+            if stored {
+                at += *len as usize;
+            }
+        }
+        None
+    }
+}
+
+/// `Packed::kind`: bits 0-1 the reference's kind, this bit an Assets object.
+const HAS_ASSET: u8 = 4;
+
+const REFERENCE: usize = 0;
+const EMAIL: usize = 1;
+const OBJECT: usize = 2;
+const VALUE: usize = 3;
+const SKIP: usize = 4;
+/// The attribute's value is the reference's own text (the usual case: the portal-only id).
+const VALUE_IS_REFERENCE: u32 = NONE - 1;
+
+const COMPANY: usize = 0;
+const SOURCE: usize = 1;
+const ATTRIBUTE: usize = 2;
+const OBJECT_TYPE: usize = 3;
+const SPACE: usize = 4;
+
+/// Texts many customers share, each held once.
+#[derive(Default)]
+struct Shared {
+    texts: Vec<Box<str>>,
+    index: std::collections::HashMap<Box<str>, u32>,
+}
+
+impl Shared {
+    fn intern(&mut self, t: Option<String>) -> u32 {
+        let Some(t) = t else { return NONE };
+        if let Some(i) = self.index.get(t.as_str()) {
+            return *i;
+        }
+        let i = self.texts.len() as u32;
+        let t: Box<str> = t.into();
+        self.texts.push(t.clone());
+        self.index.insert(t, i);
+        i
+    }
+
+    fn text(&self, i: u32) -> Option<String> {
+        (i != NONE).then(|| self.texts[i as usize].to_string())
+    }
+
+    fn pack(&mut self, w: Work) -> Packed {
+        let (kind, reference) = match w.reference {
+            None => (0, None),
+            Some(CustomerRef::Portal(p)) => (1, Some(p.0)),
+            Some(CustomerRef::Account(a)) => (2, Some(a.0)),
+            Some(CustomerRef::Email(e)) => (3, Some(e)),
+        };
+        let (object, object_type, attribute, value, has_asset) = match w.asset {
+            Some(a) => (
+                Some(a.object.0),
+                a.object_type.map(|t| t.0),
+                Some(a.attribute.0),
+                a.value,
+                true,
+            ),
+            None => (None, None, None, None, false),
+        };
+        let value_is_reference = value.is_some() && value == reference;
+        let mut text = String::new();
+        let mut lens = [NONE; 5];
+        let own = [
+            reference,
+            w.email,
+            object,
+            if value_is_reference { None } else { value },
+            w.skip_reason,
+        ];
+        for (i, t) in own.into_iter().enumerate() {
+            if let Some(t) = t {
+                text.push_str(&t);
+                lens[i] = t.len() as u32;
+            }
+        }
+        if value_is_reference {
+            lens[VALUE] = VALUE_IS_REFERENCE;
+        }
+        let shared = [
+            self.intern(w.company),
+            self.intern(Some(w.source)),
+            self.intern(attribute),
+            self.intern(object_type),
+            self.intern(w.space.map(|s| s.0)),
+        ];
+        Packed {
+            text: text.into(),
+            lens,
+            kind: kind | if has_asset { HAS_ASSET } else { 0 },
+            shared,
+        }
+    }
+
+    fn unpack(&self, p: Packed) -> Work {
+        let own = |i: usize| p.own(i).map(str::to_string);
+        let (reference, email, object) = (own(REFERENCE), own(EMAIL), own(OBJECT));
+        let (mut value, skip_reason) = (own(VALUE), own(SKIP));
+        if p.lens[VALUE] == VALUE_IS_REFERENCE {
+            value = reference.clone();
+        }
+        let reference = reference.and_then(|r| match p.kind & 3 {
+            1 => Some(CustomerRef::Portal(crate::ids::PortalCustomerId(r))),
+            2 => Some(CustomerRef::Account(crate::ids::AccountId(r))),
+            3 => Some(CustomerRef::Email(r)),
+            _ => None,
+        });
+        let asset = (p.kind & HAS_ASSET != 0).then(|| AssetRef {
+            object: ObjectId(object.unwrap_or_default()),
+            object_type: self.text(p.shared[OBJECT_TYPE]).map(ObjectTypeId),
+            attribute: AttributeId(self.text(p.shared[ATTRIBUTE]).unwrap_or_default()),
+            value,
+        });
+        Work {
+            reference,
+            email,
+            company: self.text(p.shared[COMPANY]),
+            asset,
+            source: self.text(p.shared[SOURCE]).unwrap_or_default(),
+            skip_reason,
+            space: self.text(p.shared[SPACE]).map(SpaceKey),
+        }
+    }
+}
+
 /// Keeps the first work item per customer: the same Assets object, or the same id or email, counts
 /// once. Company sources come first, so a customer also named explicitly keeps its company (and space).
 pub fn dedupe(mut work: WorkList) -> WorkList {
     let mut objects: HashSet<u128> = HashSet::new();
     let mut refs: HashSet<u128> = HashSet::new();
-    for part in &mut work.0 {
-        part.retain(|w| {
-            let Some(reference) = &w.reference else {
+    for part in &mut work.parts {
+        part.retain(|p| {
+            let Some(reference) = p.own(REFERENCE) else {
                 return true;
             };
-            if let Some(a) = &w.asset {
-                if !objects.insert(digest(&a.object.0)) {
-                    return false;
-                }
+            if p.kind & HAS_ASSET != 0 && !objects.insert(digest(p.own(OBJECT).unwrap_or_default()))
+            {
+                return false;
             }
-            refs.insert(match reference {
-                CustomerRef::Portal(p) => digest(&p.0),
-                CustomerRef::Account(a) => digest(&a.0),
-                CustomerRef::Email(e) => digest(&e.to_ascii_lowercase()),
+            refs.insert(match p.kind & 3 {
+                3 => digest(&reference.to_ascii_lowercase()),
+                _ => digest(reference),
             })
         });
     }
-    work.0.retain(|p| !p.is_empty());
+    work.parts.retain(|p| !p.is_empty());
     work
 }
 
@@ -166,6 +329,44 @@ mod tests {
         let out: Vec<Work> = dedupe(list).into_works().collect();
         assert_eq!(out.len(), 2, "across parts too");
         assert_eq!(out[0].company.as_deref(), Some("ACME"));
+    }
+
+    #[test]
+    fn a_packed_customer_comes_back_as_it_went_in() {
+        let asset = |value: Option<&str>, object_type: Option<&str>| AssetRef {
+            object: ObjectId::new("4711"),
+            object_type: object_type.map(ObjectTypeId::new),
+            attribute: AttributeId::new("91"),
+            value: value.map(str::to_string),
+        };
+        let works = vec![
+            Work {
+                email: Some("ivan@initech.example".into()),
+                asset: Some(asset(Some("qm:1:a"), Some("7"))),
+                source: "company:INITECH".into(),
+                ..w("qm:1:a", None, Some("INITECH"))
+            },
+            Work {
+                asset: Some(asset(Some("712020:other"), None)),
+                space: Some(SpaceKey::new("INI")),
+                ..w("qm:2:b", None, Some("INITECH"))
+            },
+            Work {
+                reference: None,
+                asset: Some(asset(None, Some("7"))),
+                skip_reason: Some("object 4711 has no value in \"Portal Account\"".into()),
+                ..w("qm:x", None, None)
+            },
+            w("Ann@X.example", None, None),
+            w("712020:cecf4c53", None, Some("ACME")),
+            Work {
+                email: Some(String::new()),
+                asset: Some(asset(Some(""), Some(""))),
+                ..w("qm:3:c", None, Some(""))
+            },
+        ];
+        let out: Vec<Work> = WorkList::from(works.clone()).into_works().collect();
+        assert_eq!(out, works);
     }
 
     #[test]
