@@ -34,15 +34,7 @@ pub trait Journal {
         limit: usize,
     ) -> LocalBoxFuture<'a, Result<ListPage, String>> {
         let _ = limit;
-        Box::pin(async move {
-            if cursor.is_some() {
-                return Ok(ListPage::default());
-            }
-            Ok(ListPage {
-                entries: self.list(prefix).await?,
-                cursor: None,
-            })
-        })
+        Box::pin(whole_as_page(self, prefix, cursor))
     }
     /// Takes `key` for `owner` until `now_ms + lease_ms` unless another owner holds it unexpired.
     fn claim<'a>(
@@ -58,6 +50,21 @@ pub trait Journal {
         key: &'a str,
         owner: &'a str,
     ) -> LocalBoxFuture<'a, Result<bool, String>>;
+}
+
+/// `list` as one page: how a journal that cannot page answers `list_page`.
+pub async fn whole_as_page<J: Journal + ?Sized>(
+    journal: &J,
+    prefix: &str,
+    cursor: Option<&str>,
+) -> Result<ListPage, String> {
+    if cursor.is_some() {
+        return Ok(ListPage::default());
+    }
+    Ok(ListPage {
+        entries: journal.list(prefix).await?,
+        cursor: None,
+    })
 }
 
 /// A page of a listing (`Journal::list_page`).

@@ -171,14 +171,7 @@ impl Journal for JsJournal {
     ) -> LocalBoxFuture<'a, Result<ListPage, String>> {
         Box::pin(async move {
             if method(&self.0, "listPage").is_none() {
-                if cursor.is_some() {
-                    return Ok(ListPage::default());
-                }
-                let entries = self.list(prefix).await?;
-                return Ok(ListPage {
-                    entries,
-                    cursor: None,
-                });
+                return crate::journal::whole_as_page(self, prefix, cursor).await;
             }
             let c = cursor.map_or(JsValue::NULL, JsValue::from);
             let v = self
