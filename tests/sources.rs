@@ -140,3 +140,100 @@ fn a_group_id_is_used_without_a_lookup_and_a_name_is_resolved() {
     assert!(env.tenant.count("/group/bulk?groupName=portal-migrated") >= 1);
     assert!(env.tenant.members.borrow()[GROUP].len() == 1);
 }
+
+/// `n` customers in each of `companies` companies named C000, C001, ...
+fn tenant_of_companies(companies: usize, n: usize) -> (Tenant, Vec<String>) {
+    let t = Tenant::with_customers(0, "ACME");
+    let keys: Vec<String> = (0..companies).map(|c| format!("C{c:03}")).collect();
+    for (c, key) in keys.iter().enumerate() {
+        for i in 0..n {
+            let k = c * n + i;
+            let qm = format!("qm:00000000-0000-4000-8000-{k:012}:{k:024x}");
+            t.customers.borrow_mut().push(Cust {
+                qm: qm.clone(),
+                email: format!("c{k}@{}.example", key.to_lowercase()),
+                object: format!("{}", 100 + k),
+                company: key.clone(),
+                attr: qm,
+                account: None,
+            });
+        }
+    }
+    (t, keys)
+}
+
+#[test]
+fn customers_start_while_later_pages_of_their_company_are_read() {
+    // 400 customers, 16 pages of 25: more than the feed holds, so the walk waits for the run.
+    let (t, keys) = tenant_of_companies(1, 400);
+    let env = Env::new(t);
+    let out = env
+        .run(
+            &config(json!({"companies": keys})),
+            json!({"companies": keys}),
+        )
+        .unwrap();
+    assert_eq!(out.report.totals.migrated, 400);
+    assert_eq!(env.tenant.count("/object/aql"), 16, "each page read once");
+    let log = env.tenant.log.borrow();
+    let first_migrate = log.iter().position(|l| l.contains("migrate")).unwrap();
+    let last_page = log.iter().rposition(|l| l.contains("/object/aql")).unwrap();
+    assert!(
+        first_migrate < last_page,
+        "the first migrate (request {first_migrate}) came after the last page (request {last_page})"
+    );
+    assert_converged(&env.tenant);
+}
+
+#[test]
+fn companies_beyond_the_first_pages_held_are_walked_again_and_everyone_runs_once() {
+    // 210 companies of one page each (25): the first 5,000 customers wait from the start, the
+    // last 10 companies are read again when their turn comes (one request each).
+    let (t, keys) = tenant_of_companies(210, 25);
+    let env = Env::new(t);
+    let out = env
+        .run(
+            &config(json!({"companies": keys})),
+            json!({"companies": keys}),
+        )
+        .unwrap();
+    assert_eq!(out.report.totals.migrated, 5_250);
+    assert_eq!(env.tenant.count("/object/aql"), 220);
+    let migrated = env.tenant.migrations.borrow();
+    let unique: std::collections::HashSet<&String> = migrated.iter().collect();
+    assert_eq!(
+        (migrated.len(), unique.len()),
+        (5_250, 5_250),
+        "each migrated once"
+    );
+    assert!(out.continuation.is_none());
+}
+
+#[test]
+fn a_page_that_fails_mid_walk_stops_the_job_and_the_next_run_finishes_it_once() {
+    let (t, keys) = tenant_of_companies(1, 400);
+    t.faults.borrow_mut().push(Fault {
+        pattern: "startAt=375".into(),
+        count: 100,
+        kind: FaultKind::Status(500, None),
+    });
+    let env = Env::new(t);
+    let cfg = config(json!({"companies": keys, "retry": {"maxAttempts": 2}}));
+    let req = json!({"companies": keys});
+    let e = env.run(&cfg, req.clone()).unwrap_err();
+    assert!(e.to_string().contains("500"), "{e}");
+    let first = env.tenant.migrations.borrow().len();
+    assert!(
+        first > 0 && first < 400,
+        "stopped part-way: {first} migrated"
+    );
+    env.tenant.faults.borrow_mut().clear();
+    let out = env.run(&cfg, req).unwrap();
+    assert_eq!(out.report.totals.failed, 0);
+    assert_eq!(
+        env.tenant.migrations.borrow().len(),
+        400,
+        "each migrated once"
+    );
+    assert_converged(&env.tenant);
+}

@@ -11,7 +11,7 @@ mod retry;
 
 pub use hint::{iso, retry_after_ms};
 pub use limiter::{LimitConfig, Limiter};
-pub use paging::Walk;
+pub use paging::{first_page_is_all, Walk};
 pub use retry::{decide, RetryPolicy, RetryReason, Verdict};
 
 use crate::api::Op;

@@ -35,6 +35,16 @@ fn digest<K: Hash>(k: &K) -> u64 {
     h.finish()
 }
 
+/// Whether a first page (offset 0) proves that it is the whole listing: its `isLast` says so, or
+/// its `total` is no more than it holds. Without either nothing short of the next page can tell.
+pub fn first_page_is_all<T, M>(page: &Page<T, M>) -> bool {
+    let received = page.items.len() as u64;
+    match page.is_last {
+        Some(last) => last || received == 0,
+        None => page.total.is_some_and(|t| received >= t),
+    }
+}
+
 impl Client<'_> {
     /// Walks an offset-paged listing from offset 0: `op_at(offset)` builds each page's call, `key`
     /// identifies an item, and `each` gets every page with only the items not seen before.
@@ -43,11 +53,23 @@ impl Client<'_> {
         walk: &Walk,
         op_at: impl Fn(u64) -> Op<Page<T, M>>,
         key: impl Fn(&T) -> K,
+        each: impl AsyncFnMut(Page<T, M>) -> Result<()>,
+    ) -> Result<()> {
+        self.all_pages_from(walk, 0, op_at, key, each).await
+    }
+
+    /// `all_pages` from `start`: the rest of a listing whose first items the caller already read.
+    pub async fn all_pages_from<T: 'static, M: 'static, K: Hash>(
+        &self,
+        walk: &Walk,
+        start: u64,
+        op_at: impl Fn(u64) -> Op<Page<T, M>>,
+        key: impl Fn(&T) -> K,
         mut each: impl AsyncFnMut(Page<T, M>) -> Result<()>,
     ) -> Result<()> {
         let mut seen: HashSet<u64> = HashSet::new();
         let mut previous: Vec<u64> = Vec::new();
-        let mut offset = 0u64;
+        let mut offset = start;
         for number in 0..walk.max_pages {
             let op = op_at(offset);
             let (name, surface) = (op.name, op.surface());

@@ -9,7 +9,7 @@ use super::rows::Rows;
 use super::settle;
 use super::steps::migrate::{After, Before};
 use super::steps::{self, check, finish, migrate, Checked, Processed, State, StepError};
-use super::work::{Work, WorkList};
+use super::work::Work;
 use crate::api::customers;
 use crate::api::users::{self, AccountType};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ use std::cell::RefCell;
 
 pub(crate) async fn run(
     ctx: &Ctx<'_>,
-    work: WorkList,
+    work: impl futures::Stream<Item = Work>,
     concurrency: usize,
     rows: &mut Rows<'_>,
 ) -> Result<()> {

@@ -7,7 +7,7 @@ use super::ahead::{key, Ahead};
 use super::ctx::Ctx;
 use super::records;
 use super::steps::check;
-use super::work::{Work, WorkList};
+use super::work::Work;
 use crate::api::users::{self, AccountType, User};
 use crate::client::Walk;
 use crate::error::Result;
@@ -22,13 +22,12 @@ const GROUP: usize = users::BULK_MAX_IDS;
 /// The work in order, each group read ahead (journal records, one bulk lookup) when the first of it
 /// is about to start. The read happens only while a slot is free, so it never holds a permit that
 /// running customers wait for.
-pub(crate) fn ahead<'c, 'a>(
+pub(crate) fn ahead<'c, 'a, S: Stream<Item = Work> + 'c>(
     ctx: &'c Ctx<'a>,
-    work: WorkList,
-) -> impl Stream<Item = Work> + use<'c, 'a> {
+    work: S,
+) -> impl Stream<Item = Work> + use<'c, 'a, S> {
     // Grouped as they are reached, not up front: no second copy of the work list.
-    futures::stream::iter(work.into_works())
-        .chunks(GROUP)
+    work.chunks(GROUP)
         .then(move |g| async move {
             read_ahead(ctx, &g).await;
             futures::stream::iter(g)
@@ -169,7 +168,7 @@ mod tests {
         let s = settings(json!({}));
         with_ctx(script, &s, async |ctx| {
             let ctx = &*ctx;
-            ahead(ctx, work.into())
+            ahead(ctx, futures::stream::iter(work))
                 .then(|w| async move {
                     match check::begin(ctx, &w).await.unwrap() {
                         Some(st) if st.rep.error.is_some() => "failed",
@@ -297,13 +296,15 @@ mod tests {
                 .unwrap();
             let all = vec![known, work(&qm(2))];
             let mut out = Vec::new();
-            let mut s = std::pin::pin!(ahead(ctx, all.into()));
+            let mut s = std::pin::pin!(ahead(ctx, futures::stream::iter(all)));
             while let Some(w) = s.next().await {
                 let st = check::begin(ctx, &w).await.unwrap().unwrap();
                 out.push(matches!(st.checked, Checked::Account { .. }));
             }
             ctx.stop(crate::error::Error::request("stop"));
-            let _: Vec<Work> = ahead(ctx, vec![work(&qm(3))].into()).collect().await;
+            let _: Vec<Work> = ahead(ctx, futures::stream::iter(vec![work(&qm(3))]))
+                .collect()
+                .await;
             out
         });
         assert_eq!(found, [true, false]);

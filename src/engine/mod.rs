@@ -11,6 +11,7 @@
 mod ahead;
 mod bulk;
 mod ctx;
+mod feed;
 mod lease;
 mod lookup;
 mod records;
@@ -25,6 +26,7 @@ mod steps;
 mod testing;
 mod work;
 
+use futures::Stream;
 pub use request::{DirectoryFilter, MigrationRequest};
 pub use resolve::Cache;
 pub(crate) use resolve::{groups as resolve_groups, space as resolve_space};
@@ -202,22 +204,52 @@ async fn process(
     request: &MigrationRequest,
     job: &mut JobRecord,
 ) -> Result<(Report, bool)> {
-    let work = sources::collect(ctx, request).await?;
-    if !ctx.dry_run {
-        job.collected = Some(work.len());
-        ctx.records.put_job(job).await?;
-    }
-    ctx.total.set(work.len());
-    ctx.progress.event(&ProgressEvent::Start {
-        job_id: ctx.job_id.0.clone(),
-        total: work.len(),
-    });
+    let sources = sources::collect(ctx, request).await?;
     let concurrency = request.concurrency.unwrap_or(ctx.s.concurrency) as usize;
     let mut rows = rows::Rows::new(ctx.rows);
-    match ctx.s.config.migrate.mode {
-        MigrateMode::Single => run_single(ctx, work, concurrency, &mut rows).await,
-        MigrateMode::Bulk => bulk::run(ctx, work, concurrency, &mut rows).await?,
-    };
+    let (tx, rx) = futures::channel::mpsc::channel::<Work>(feed::FEED);
+    if ctx.deadline_ms.is_none() {
+        // Streamed: customers start while later pages are read; the total grows as they arrive.
+        ctx.total.set(sources.known());
+        start(ctx);
+        let fed = async {
+            let r = feed::feed(ctx, sources, tx).await;
+            if let Err(e) = &r {
+                ctx.stop(e.clone());
+            }
+            r
+        };
+        let (fed, ran) =
+            futures::join!(fed, run_all(ctx, rx.boxed_local(), concurrency, &mut rows));
+        ran?;
+        if let Ok(n) = fed {
+            ctx.total.set(n);
+            if !ctx.dry_run {
+                job.collected = Some(n);
+                ctx.records.put_job(job).await?;
+            }
+        }
+    } else {
+        // A run with a deadline knows its whole job first: a chunk's report counts every customer
+        // not reached, which the next chunk's progress is judged by (`afterChunk`).
+        let mut list = WorkList::default();
+        let (fed, ()) = futures::join!(
+            feed::feed(ctx, sources, tx),
+            rx.for_each(|w| {
+                list.push(w);
+                futures::future::ready(())
+            })
+        );
+        fed?;
+        if !ctx.dry_run {
+            job.collected = Some(list.len());
+            ctx.records.put_job(job).await?;
+        }
+        ctx.total.set(list.len());
+        start(ctx);
+        let works = futures::stream::iter(list.into_works());
+        run_all(ctx, works.boxed_local(), concurrency, &mut rows).await?;
+    }
     if let Some(e) = ctx.stop.borrow().clone() {
         return Err(e);
     }
@@ -229,6 +261,28 @@ async fn process(
     };
     let unfinished = rows.finish(&mut report)?;
     Ok((report, unfinished == 0))
+}
+
+fn start(ctx: &Ctx<'_>) {
+    ctx.progress.event(&ProgressEvent::Start {
+        job_id: ctx.job_id.0.clone(),
+        total: ctx.total.get(),
+    });
+}
+
+/// Every customer of `work` through its steps, in the configured mode. One stream type (boxed),
+/// so the pipelines are compiled once, not once per kind of stream.
+async fn run_all(
+    ctx: &Ctx<'_>,
+    work: futures::stream::LocalBoxStream<'_, Work>,
+    concurrency: usize,
+    rows: &mut rows::Rows<'_>,
+) -> Result<()> {
+    match ctx.s.config.migrate.mode {
+        MigrateMode::Single => run_single(ctx, work, concurrency, rows).await,
+        MigrateMode::Bulk => bulk::run(ctx, work, concurrency, rows).await?,
+    };
+    Ok(())
 }
 
 fn limiter(settings: &Settings, request: &MigrationRequest) -> Limiter {
@@ -278,7 +332,12 @@ pub(crate) async fn discover(s: &Settings, client: &Client<'_>) -> Result<Urls> 
 
 /// Single mode: every customer runs its whole pipeline, `concurrency` at a time, each row counted
 /// (and streamed) as it finishes.
-async fn run_single(ctx: &Ctx<'_>, work: WorkList, concurrency: usize, rows: &mut rows::Rows<'_>) {
+async fn run_single(
+    ctx: &Ctx<'_>,
+    work: impl Stream<Item = Work>,
+    concurrency: usize,
+    rows: &mut rows::Rows<'_>,
+) {
     lookup::ahead(ctx, work)
         .map(|w| steps::process(ctx, w))
         .buffer_unordered(concurrency.max(1))

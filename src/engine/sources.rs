@@ -1,11 +1,13 @@
 //! Where customers come from: company keys (through `assets.customerQuery`), a custom AQL query,
 //! explicit ids or emails, an issue's reporter, the portal-only directory, and every customer the
-//! journal shows unfinished. Each customer comes out once (`work::dedupe`).
+//! journal shows unfinished. `collect` reads what must be known before anything changes (every
+//! company's first page, so an unknown company is refused first); `feed.rs` streams the rest. Each
+//! customer comes out once (`work::Dedupe`).
 
 use super::ctx::Ctx;
 use super::request::MigrationRequest;
 use super::resolve;
-use super::work::{dedupe, AssetRef, Work, WorkList};
+use super::work::{AssetRef, Work, WorkList};
 use crate::api::{assets, customers, users};
 use crate::client::Walk;
 use crate::error::{Error, Result};
@@ -24,8 +26,37 @@ struct Explicit {
     space: Option<SpaceKey>,
 }
 
-/// Collects every customer of the request, each once.
-pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<WorkList> {
+/// Customers of a company source held from `collect` (its first page) and where its walk goes on.
+pub(crate) struct Company {
+    pub key: String,
+    pub aql: String,
+    pub held: WorkList,
+    /// The offset its walk goes on from (`None`: `held` is all of it).
+    pub rest_from: Option<u64>,
+}
+
+/// What `collect` found before any customer starts.
+pub(crate) struct Sources {
+    pub companies: Vec<Company>,
+    /// The other sources' customers (a custom AQL query, explicit ids, an issue's reporter, the
+    /// directory, the journal's open customers), after every company's.
+    pub rest: WorkList,
+}
+
+impl Sources {
+    /// Customers known so far (before dedupe; the walks still to come add theirs).
+    pub fn known(&self) -> usize {
+        self.companies.iter().map(|c| c.held.len()).sum::<usize>() + self.rest.len()
+    }
+}
+
+/// First pages held across all companies, at most: a company beyond it is walked again from its
+/// start when its turn comes (one request more), so a job of 100,000 customers never waits whole
+/// in memory, while a job of small companies (each one page) costs no request more.
+const HOLD: usize = 5_000;
+
+/// Reads every source up to what must be known before anything changes; `feed` streams the rest.
+pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Sources> {
     let companies = req.companies_or(&ctx.s.config.companies);
     let assets_cfg = ctx.s.config.assets.as_ref();
     if let (Some(first), None) = (companies.first(), assets_cfg) {
@@ -33,32 +64,50 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Wor
             "company {first:?}: a company source needs assets.customerQuery in the config (this config has no \"assets\")"
         )));
     }
-    // Companies side by side (the limiter bounds them), kept in order.
+    // Companies side by side (the limiter bounds them), kept in order: each one's first page.
     let walks = futures::stream::iter(companies)
         .filter_map(|key| async move { assets_cfg.map(|cfg| (key, cfg)) })
         .map(|(key, cfg)| async move {
-            let mut work = Vec::new();
             let aql = assets::substitute(&cfg.customer_query, "company", key)?;
-            objects_to_work(ctx, &aql, Some(key), &format!("company:{key}"), &mut work).await?;
-            if work.is_empty() {
+            let first = ctx
+                .client
+                .call(assets::search(&ctx.urls, &aql, 0, page_size(ctx)))
+                .await?;
+            let received = first.items.len() as u64;
+            let whole = received == 0 || crate::client::first_page_is_all(&first);
+            let works = page_works(ctx, &first, Some(key), &format!("company:{key}")).await?;
+            if works.is_empty() && whole {
                 known_company(ctx, key, &aql).await?;
             }
             // Once per company, before its customers run side by side and would each look it up.
             if let Some(space) = ctx.space_for(Some(key)).await? {
                 resolve::load_grants(&ctx.client, &ctx.urls.site, &ctx.cache, &space).await?;
             }
-            Ok(work)
+            Ok((key.clone(), aql, works, (!whole).then_some(received)))
         })
         .buffered(ctx.s.concurrency.max(1) as usize);
-    // Each company's customers are packed into their own part (`WorkList`) as its walk ends, not
-    // held as `Work` until every walk has. Every walk runs to its end even after one failed (a
+    // Packed as each first page arrives; every walk runs to its end even after one failed (a
     // future dropped mid-wait would leave the host's timer calling into a dead closure).
     let mut walks = std::pin::pin!(walks);
-    let mut list = WorkList::default();
+    let mut held = 0usize;
+    let mut out: Vec<Company> = Vec::new();
     let mut failed = None;
     while let Some(c) = walks.next().await {
         match c {
-            Ok(part) if failed.is_none() => list.push_part(part),
+            Ok((key, aql, works, rest_from)) if failed.is_none() => {
+                let (works, rest_from) = if held + works.len() > HOLD {
+                    (Vec::new(), Some(0))
+                } else {
+                    (works, rest_from)
+                };
+                held += works.len();
+                out.push(Company {
+                    key,
+                    aql,
+                    held: WorkList::from(works),
+                    rest_from,
+                });
+            }
             Ok(_) => {}
             Err(e) => {
                 failed.get_or_insert(e);
@@ -154,8 +203,10 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, req: &MigrationRequest) -> Result<Wor
             });
         }
     }
-    list.push_part(work);
-    Ok(dedupe(list))
+    Ok(Sources {
+        companies: out,
+        rest: WorkList::from(work),
+    })
 }
 
 /// How the directory reads `start-index`: nothing documents it (§2.1, §13).
@@ -313,78 +364,111 @@ async fn objects_to_work(
     source: &str,
     out: &mut Vec<Work>,
 ) -> Result<()> {
-    let Some(cfg) = &ctx.s.config.assets else {
+    if ctx.s.config.assets.is_none() {
         return Ok(());
-    };
-    let size = page_size(ctx);
+    }
     ctx.client
         .all_pages(
             &Walk::new(format!("AQL query {aql:?}")),
-            |start| assets::search(&ctx.urls, aql, start, size),
+            |start| assets::search(&ctx.urls, aql, start, page_size(ctx)),
             |o| o.id.0.clone(),
             async |page| {
-                for obj in &page.items {
-                    let attr = resolve::attribute(
-                        &ctx.client,
-                        &ctx.urls,
-                        &ctx.cache,
-                        &page.meta,
-                        obj,
-                        &cfg.portal_account_attribute,
-                        "$.assets.portalAccountAttribute",
-                    )
-                    .await?;
-                    let email = read(
-                        ctx,
-                        &page.meta,
-                        obj,
-                        &cfg.email_attribute,
-                        "$.assets.emailAttribute",
-                    )
-                    .await?;
-                    // The source's company wins (a company source is what the admin asked for).
-                    let company = match company {
-                        Some(c) => Some(c.to_string()),
-                        None => read(
-                            ctx,
-                            &page.meta,
-                            obj,
-                            &cfg.company_attribute,
-                            "$.assets.companyAttribute",
-                        )
-                        .await?
-                        .filter(|c| !c.trim().is_empty()),
-                    };
-                    let value = obj.value(&attr);
-                    let reference = value.as_deref().and_then(CustomerRef::parse);
-                    let skip_reason = match (&value, &reference) {
-                        (None, _) => Some(format!(
-                            "object {} has no value in {:?}",
-                            obj.object_key.as_deref().unwrap_or(obj.id.as_str()),
-                            cfg.portal_account_attribute
-                        )),
-                        (Some(v), None) => Some(format!("{v:?} is not an account id")),
-                        _ => None,
-                    };
-                    out.push(Work {
-                        reference,
-                        email,
-                        company,
-                        asset: Some(AssetRef {
-                            object: obj.id.clone(),
-                            object_type: obj.type_id().cloned(),
-                            attribute: attr,
-                            value,
-                        }),
-                        source: source.to_string(),
-                        skip_reason,
-                        space: None,
-                    });
-                }
+                out.extend(page_works(ctx, &page, company, source).await?);
                 Ok(())
             },
         )
         .await
+}
+
+/// The rest of a company's walk from `start`, a page at a time into `each`.
+pub(crate) async fn company_pages(
+    ctx: &Ctx<'_>,
+    c: &Company,
+    start: u64,
+    mut each: impl AsyncFnMut(Vec<Work>) -> Result<()>,
+) -> Result<()> {
+    let source = format!("company:{}", c.key);
+    ctx.client
+        .all_pages_from(
+            &Walk::new(format!("AQL query {:?}", c.aql)),
+            start,
+            |at| assets::search(&ctx.urls, &c.aql, at, page_size(ctx)),
+            |o| o.id.0.clone(),
+            async |page| each(page_works(ctx, &page, Some(&c.key), &source).await?).await,
+        )
+        .await
+}
+
+/// One page of Assets objects as work items.
+async fn page_works(
+    ctx: &Ctx<'_>,
+    page: &assets::SearchPage,
+    company: Option<&str>,
+    source: &str,
+) -> Result<Vec<Work>> {
+    let Some(cfg) = &ctx.s.config.assets else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(page.items.len());
+    for obj in &page.items {
+        let attr = resolve::attribute(
+            &ctx.client,
+            &ctx.urls,
+            &ctx.cache,
+            &page.meta,
+            obj,
+            &cfg.portal_account_attribute,
+            "$.assets.portalAccountAttribute",
+        )
+        .await?;
+        let email = read(
+            ctx,
+            &page.meta,
+            obj,
+            &cfg.email_attribute,
+            "$.assets.emailAttribute",
+        )
+        .await?;
+        // The source's company wins (a company source is what the admin asked for).
+        let company = match company {
+            Some(c) => Some(c.to_string()),
+            None => read(
+                ctx,
+                &page.meta,
+                obj,
+                &cfg.company_attribute,
+                "$.assets.companyAttribute",
+            )
+            .await?
+            .filter(|c| !c.trim().is_empty()),
+        };
+        let value = obj.value(&attr);
+        let reference = value.as_deref().and_then(CustomerRef::parse);
+        let skip_reason = match (&value, &reference) {
+            (None, _) => Some(format!(
+                "object {} has no value in {:?}",
+                obj.object_key.as_deref().unwrap_or(obj.id.as_str()),
+                cfg.portal_account_attribute
+            )),
+            (Some(v), None) => Some(format!("{v:?} is not an account id")),
+            _ => None,
+        };
+        out.push(Work {
+            reference,
+            email,
+            company,
+            asset: Some(AssetRef {
+                object: obj.id.clone(),
+                object_type: obj.type_id().cloned(),
+                attribute: attr,
+                value,
+            }),
+            source: source.to_string(),
+            skip_reason,
+            space: None,
+        });
+    }
+    Ok(out)
 }
 
 /// The attribute's name for AQL, and the object type it belongs to when it was given by id.

@@ -101,6 +101,15 @@ impl WorkList {
         self.parts.iter().map(Vec::len).sum()
     }
 
+    /// Appends one customer (in parts of `PART`, each freed once it is used up).
+    pub fn push(&mut self, w: Work) {
+        let packed = self.shared.pack(w);
+        match self.parts.last_mut() {
+            Some(p) if p.len() < PART => p.push(packed),
+            _ => self.parts.push(vec![packed]),
+        }
+    }
+
     /// The customers in order, each part dropped once it is used up.
     pub fn into_works(self) -> impl Iterator<Item = Work> {
         let shared = self.shared;
@@ -118,6 +127,9 @@ impl From<Vec<Work>> for WorkList {
         l
     }
 }
+
+/// Customers per part of a list built one at a time.
+const PART: usize = 1024;
 
 /// No value (an index into `Shared`, or a text's length).
 const NONE: u32 = u32::MAX;
@@ -274,26 +286,30 @@ impl Shared {
 
 /// Keeps the first work item per customer: the same Assets object, or the same id or email, counts
 /// once. Company sources come first, so a customer also named explicitly keeps its company (and space).
-pub fn dedupe(mut work: WorkList) -> WorkList {
-    let mut objects: HashSet<u128> = HashSet::new();
-    let mut refs: HashSet<u128> = HashSet::new();
-    for part in &mut work.parts {
-        part.retain(|p| {
-            let Some(reference) = p.own(REFERENCE) else {
-                return true;
-            };
-            if p.kind & HAS_ASSET != 0 && !objects.insert(digest(p.own(OBJECT).unwrap_or_default()))
-            {
+/// Fed one customer at a time, in the order the job meets them.
+#[derive(Default)]
+pub struct Dedupe {
+    objects: HashSet<u128>,
+    refs: HashSet<u128>,
+}
+
+impl Dedupe {
+    /// Whether `w` is the first work item of its customer (and now remembered).
+    pub fn first(&mut self, w: &Work) -> bool {
+        let Some(reference) = &w.reference else {
+            return true;
+        };
+        if let Some(a) = &w.asset {
+            if !self.objects.insert(digest(&a.object.0)) {
                 return false;
             }
-            refs.insert(match p.kind & 3 {
-                3 => digest(&reference.to_ascii_lowercase()),
-                _ => digest(reference),
-            })
-        });
+        }
+        self.refs.insert(match reference {
+            CustomerRef::Portal(p) => digest(&p.0),
+            CustomerRef::Account(a) => digest(&a.0),
+            CustomerRef::Email(e) => digest(&e.to_ascii_lowercase()),
+        })
     }
-    work.parts.retain(|p| !p.is_empty());
-    work
 }
 
 #[cfg(test)]
@@ -326,7 +342,8 @@ mod tests {
             w("A@x.example", None, None),
             w("a@X.example", None, None),
         ]);
-        let out: Vec<Work> = dedupe(list).into_works().collect();
+        let mut d = Dedupe::default();
+        let out: Vec<Work> = list.into_works().filter(|w| d.first(w)).collect();
         assert_eq!(out.len(), 2, "across parts too");
         assert_eq!(out[0].company.as_deref(), Some("ACME"));
     }
