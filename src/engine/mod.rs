@@ -1,8 +1,9 @@
-//! Runs a job: discover the tenant, resolve the config's names, collect the customers, run each
+//! Runs a job: discover the tenant, resolve the config's names, stream the customers in, run each
 //! through its steps (bounded concurrency, journaled, deadline-aware), then comment once.
 //!
 //! - `ctx.rs` the shared state of a run; `work.rs` a customer to process, claims and dedupe;
-//! - `sources.rs` where customers come from; `resolve.rs` groups, attributes and spaces;
+//! - `sources.rs` where customers come from, `feed.rs` streams them in; `resolve.rs` groups,
+//!   attributes and spaces;
 //! - `steps/` check → migrate → finish, and the comment; `bulk.rs` the batched migrate;
 //! - `records.rs` every journal write; `lookup.rs` batched account checks, read ahead into
 //!   `ahead.rs`; `settle.rs` a bulk batch's new accounts; `rows.rs` finished rows, counted and
