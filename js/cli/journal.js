@@ -3,10 +3,11 @@
 //   {"k": key, "v": value-text}                     a put
 //   {"c": key, "v": {"owner", "expiresMs"} | null}   a claim (null: released), HACKING.md "The journal contract"
 //
-// Memory holds an index, not the records: per key the file offset and length of its latest line
-// (two typed arrays addressed by a slot number), the claims (small, and decided in memory), and a
-// small LRU of recently read or written values. `get` reads the line back with a positioned read
-// (the page cache makes that a memory copy); `list` reads back the matching lines.
+// Memory holds an index, not the records and not the keys: per key the file offset and length of
+// its latest line (two typed arrays addressed by a slot number) and a hash of the key
+// (keyindex.js), the claims (small, and decided in memory), and a small LRU of recently read or
+// written values. `get` reads the line back with a positioned read (the page cache makes that a
+// memory copy) and confirms its key; `list` and `listPage` read back the lines of their prefix.
 //
 // Group commit: puts and claims queue; one write + one fsync covers every record queued while the
 // previous fsync ran, both on libuv's thread pool (fs.write / fs.fsync with callbacks), so the event
@@ -29,6 +30,7 @@ import nodeFs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { lock } from "./lock.js";
+import { keyIndex } from "./keyindex.js";
 
 const COMPACT_MIN = 1000; // superseded lines before a rewrite is worth it
 const CACHE_ENTRIES = 256; // values kept after a put or get (an LRU)
@@ -192,7 +194,7 @@ function openReadOnly(file, fs, cacheEntries) {
     listPage: async (prefix, cursor, limit) => { live(); return reader.page(String(prefix), cursor, limit); },
     claim: async (k, opts) => decideClaim(state.claims, k, opts),
     release: async (k, owner) => decideRelease(state.claims, k, owner),
-    stats: () => ({ keys: state.index.size, claims: state.claims.size, fsyncs: 0, writes: 0, indexBytes: state.slots.bytes() }),
+    stats: () => ({ keys: state.index.size, claims: state.claims.size, fsyncs: 0, writes: 0, indexBytes: state.slots.bytes() + state.index.bytes() }),
     index: state.index,
     slots: state.slots,
     close() {
@@ -316,7 +318,7 @@ function fileJournal({ fs, file, fd, state, unlock, cacheEntries }) {
       return true;
     },
     /** Figures for tests and the bench: what memory holds and what the disk was asked. */
-    stats: () => ({ keys: index.size, claims: claims.size, indexBytes: slots.bytes(), cached: reader.cached(), ...counters }),
+    stats: () => ({ keys: index.size, claims: claims.size, indexBytes: slots.bytes() + index.bytes(), cached: reader.cached(), ...counters }),
     index,
     slots,
     /** Resolves when every queued record is on disk (tests; close() does not wait). */
@@ -371,10 +373,7 @@ function slotTable() {
 function recordReader(fs, fdOf, state, cacheEntries) {
   const { index, slots } = state;
   const cache = new Map();
-  let scratch = Buffer.allocUnsafe(64 * 1024);
-  // The sorted keys of the listing being paged (references to the index's own strings), rebuilt
-  // when a key was added since; dropped after its last page.
-  let walk = null;
+  const read = lineReader(fs, fdOf, slots);
 
   const remember = (k, v) => {
     if (cacheEntries <= 0) return;
@@ -384,18 +383,21 @@ function recordReader(fs, fdOf, state, cacheEntries) {
   };
 
   function readValue(key, slot) {
-    const off = slots.off(slot);
-    const len = slots.len(slot);
-    if (len > scratch.length) scratch = Buffer.allocUnsafe(len);
-    let got = 0;
-    while (got < len) {
-      const n = fs.readSync(fdOf(), scratch, got, len - got, off + got);
-      if (n === 0) throw journalError(`journal record of ${key} is cut short at byte ${off + got}`);
-      got += n;
-    }
-    const rec = JSON.parse(scratch.toString("utf8", 0, len));
+    const rec = read(slot);
     if (rec.k !== key || typeof rec.v !== "string") throw journalError(`journal index points at the wrong record for ${key}`);
     return rec.v;
+  }
+
+  /** The records of `prefix` from slot `from`, at most `limit`: [[key, value]...] and the next slot. */
+  function scanFrom(prefix, from, limit) {
+    const out = [];
+    let next = null;
+    for (const slot of index.slots(prefix, from)) {
+      if (out.length >= limit) { next = slot; break; }
+      const rec = read(slot);
+      if (rec.k.startsWith(prefix)) out.push([rec.k, cache.get(rec.k) ?? rec.v]);
+    }
+    return { out, next };
   }
 
   return {
@@ -405,37 +407,50 @@ function recordReader(fs, fdOf, state, cacheEntries) {
         remember(key, hit);
         return hit;
       }
-      const slot = index.get(key);
+      const slot = index.find(key);
       if (slot === undefined) return null;
       const v = readValue(key, slot);
       remember(key, v);
       return v;
     },
     list(prefix) {
-      const keys = [];
-      for (const k of index.keys()) if (k.startsWith(prefix)) keys.push(k);
-      keys.sort(byKey);
-      return keys.map((k) => [k, cache.get(k) ?? readValue(k, index.get(k))]);
+      return scanFrom(prefix, 0, Infinity).out.sort(([a], [b]) => byKey(a, b));
     },
+    /** A page in slot order (the order keys first appeared); the cursor is the next slot. */
     page(prefix, cursor, limit) {
-      if (!walk || walk.prefix !== prefix || walk.size !== index.size) {
-        const keys = [];
-        for (const k of index.keys()) if (k.startsWith(prefix)) keys.push(k);
-        keys.sort(byKey);
-        walk = { prefix, size: index.size, keys };
-      }
-      const out = pageOf(walk.keys, cursor, limit, (k) => cache.get(k) ?? readValue(k, index.get(k)));
-      if (out.cursor === null) walk = null;
-      return out;
+      const from = cursor == null ? 0 : Number(cursor);
+      if (!Number.isInteger(from) || from < 0) throw journalError(`listPage: bad cursor ${JSON.stringify(cursor)}`);
+      const n = Math.max(1, Math.floor(Number(limit)) || 1);
+      const { out, next } = scanFrom(prefix, from, n);
+      return { entries: out, cursor: next === null ? null : String(next) };
     },
     /** A put landed at [off, off+len): point the key at it and keep the value warm. */
     setLine(key, off, len, value) {
-      const slot = index.get(key);
-      if (slot === undefined) index.set(key, slots.add(off, len));
+      const slot = index.find(key);
+      if (slot === undefined) index.add(key, slots.add(off, len));
       else slots.set(slot, off, len);
       remember(key, value);
     },
     cached: () => cache.size,
+  };
+}
+
+/** `read(slot)` → the record {k, v} of the slot's latest line (a positioned read). */
+function lineReader(fs, fdOf, slots) {
+  let scratch = Buffer.allocUnsafe(64 * 1024);
+  return (slot) => {
+    const off = slots.off(slot);
+    const len = slots.len(slot);
+    if (len > scratch.length) scratch = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const n = fs.readSync(fdOf(), scratch, got, len - got, off + got);
+      if (n === 0) throw journalError(`journal record at byte ${off} is cut short at byte ${off + got}`);
+      got += n;
+    }
+    const rec = parseLine(scratch.toString("utf8", 0, len));
+    if (!rec || rec.k === undefined) throw journalError(`journal index points at a line that is not a record (byte ${off})`);
+    return rec;
   };
 }
 
@@ -444,8 +459,9 @@ function recordReader(fs, fdOf, state, cacheEntries) {
  * repair, cut off and the cut fsynced). Returns { index, slots, claims, lines, size }.
  */
 function scan(fs, fd, file, { repair }) {
-  const index = new Map();
   const slots = slotTable();
+  const read = lineReader(fs, () => fd, slots);
+  const index = keyIndex((slot) => read(slot).k);
   const claims = new Map();
   let lines = 0;
   let pos = 0; // file offset of buf[0]
@@ -474,8 +490,8 @@ function scan(fs, fd, file, { repair }) {
         } else {
           lines++;
           if (rec.k !== undefined) {
-            const slot = index.get(rec.k);
-            if (slot === undefined) index.set(rec.k, slots.add(off, nl - start));
+            const slot = index.find(rec.k);
+            if (slot === undefined) index.add(rec.k, slots.add(off, nl - start));
             else slots.set(slot, off, nl - start);
           } else if (rec.v === null) {
             claims.delete(rec.c);
@@ -527,7 +543,7 @@ function compact(fs, file, state) {
   let out = null;
   try {
     out = fs.openSync(tmp, "w", 0o600);
-    const order = [...state.index.values()].sort((a, b) => state.slots.off(a) - state.slots.off(b));
+    const order = Array.from({ length: state.slots.count() }, (_, i) => i).sort((a, b) => state.slots.off(a) - state.slots.off(b));
     let pending = [];
     let pendingBytes = 0;
     const drain = () => {

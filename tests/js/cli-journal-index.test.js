@@ -21,7 +21,7 @@ beforeEach(() => {
 
 const valueOf = (i, round) => JSON.stringify({ stage: "complete", round, email: `customer-${i}@example.com`, pad: "x".repeat(400 + (i % 97)) });
 
-test("10,000 records: every get after reopen returns the latest value; memory holds an index of numbers, not the values", async () => {
+test("10,000 records: every get after reopen returns the latest value; memory holds an index of numbers, not the values or the keys", async () => {
   const N = 10_000;
   let j = openJournal(file);
   await Promise.all(Array.from({ length: N }, (_, i) => j.put(`customer/qm:${i}`, valueOf(i, 1))));
@@ -34,14 +34,15 @@ test("10,000 records: every get after reopen returns the latest value; memory ho
     assert.deepEqual(listed.map(([k]) => k), [...Array(N).keys()].map((i) => `customer/qm:${i}`).filter((k) => k.startsWith("customer/qm:12")).sort());
     for (const [k, v] of listed) assert.equal(v, valueOf(Number(k.slice(12)), Number(k.slice(12)) % 2 === 0 ? 2 : 1));
 
-    // The structure: key → slot number, and two typed arrays of offsets and lengths.
+    // The structure: typed arrays only (offsets, lengths, key hashes, a table of slot numbers).
     assert.equal(j.index.size, N);
-    for (const slot of j.index.values()) assert.equal(typeof slot, "number");
+    assert.equal(j.index.find(`customer/qm:${N - 1}`), N - 1, "slots in the order keys appeared");
+    assert.equal(j.index.find("customer/qm:x"), undefined);
     const valueBytes = N * valueOf(0, 1).length;
     const s = j.stats();
     assert.equal(s.keys, N);
-    assert.ok(s.indexBytes <= 2 * 12 * N, `index arrays ${s.indexBytes} bytes for ${N} keys`);
-    assert.ok(s.indexBytes * 20 < valueBytes, `index ${s.indexBytes} bytes vs values ${valueBytes} bytes`);
+    assert.ok(s.indexBytes <= 48 * N, `index arrays ${s.indexBytes} bytes for ${N} keys`);
+    assert.ok(s.indexBytes * 8 < valueBytes, `index ${s.indexBytes} bytes vs values ${valueBytes} bytes`);
     assert.ok(s.cached <= 256, `LRU holds ${s.cached} values`);
   } finally {
     j.close();
@@ -197,4 +198,22 @@ test("compaction rebuilds the index over the new file (and drops the claims of p
   assert.equal(await again.get("customer/new"), "1");
   assert.equal(await again.get("customer/3"), expected.get("customer/3"));
   again.close();
+});
+
+test("the key index keeps keys apart by reading them back, even when every hash collides", async () => {
+  const { keyIndex } = await import("../../js/cli/keyindex.js");
+  const stored = [];
+  let reads = 0;
+  const idx = keyIndex((slot) => { reads++; return stored[slot]; }, { hashOf: () => [7, 7] });
+  const keys = Array.from({ length: 6000 }, (_, i) => (i % 3 ? `customer/qm:${i}` : `job/j-${i}`));
+  for (const k of keys) {
+    assert.equal(idx.find(k), undefined, `${k} is new`);
+    stored.push(k);
+    idx.add(k, stored.length - 1);
+  }
+  for (const [i, k] of keys.entries()) assert.equal(idx.find(k), i, k);
+  assert.ok(reads > 4096, `confirmed beyond the recent cache by reading back (${reads} reads)`);
+  assert.equal(idx.find("customer/qm:999999"), undefined);
+  assert.deepEqual([...idx.slots("job/")].map((s) => stored[s]), stored.filter((k) => k.startsWith("job/")), "a prefix's class narrows the walk");
+  assert.throws(() => idx.add("x/y", 0), /out of order/);
 });
