@@ -1,9 +1,10 @@
 // The CLI journal's key → slot map, without the keys: an open-addressing table of slot numbers and,
-// per slot, a 64-bit hash of its key and the class of its first path segment ("customer/", "job/",
+// per slot, a 32-bit hash of its key and the class of its first path segment ("customer/", "job/",
 // …), all in typed arrays. A key is confirmed by reading it back (`keyAt(slot)`, from the file),
 // so two keys sharing a hash stay two keys. A Map of key strings cost ~0.14 KiB per key of live
 // heap, and V8's heap peaked at several times that between collections (bench S3, 100,000
-// customers: two keys each); this holds ~30 bytes per key outside the JS heap.
+// customers: two keys each); this holds ~15 bytes per key outside the JS heap (the journal's offsets
+// and lengths, 12 more).
 //
 // Slots are numbered 0, 1, 2, … in the order keys first appear (the journal's slot table uses the
 // same numbers); nothing is ever deleted.
@@ -16,7 +17,6 @@ const RECENT = 4096; // slot → key of recent adds and finds: most confirmation
 export function keyIndex(keyAt, { hashOf = hash } = {}) {
   let table = new Int32Array(2048).fill(EMPTY);
   let h1 = new Uint32Array(1024);
-  let h2 = new Uint32Array(1024);
   let cls = new Uint8Array(1024);
   let n = 0;
   const segments = new Map(); // first segment → class
@@ -57,11 +57,11 @@ export function keyIndex(keyAt, { hashOf = hash } = {}) {
     get size() { return n; },
     /** The slot of `key`, or undefined. */
     find(key) {
-      const [a, b] = hashOf(key);
+      const a = hashOf(key);
       const mask = table.length - 1;
       for (let i = a & mask; table[i] !== EMPTY; i = (i + 1) & mask) {
         const s = table[i];
-        if (h1[s] === a && h2[s] === b && confirm(s, key)) return s;
+        if (h1[s] === a && confirm(s, key)) return s;
       }
       return undefined;
     },
@@ -70,15 +70,13 @@ export function keyIndex(keyAt, { hashOf = hash } = {}) {
       if (slot !== n) throw new Error(`key index: slot ${slot} added out of order (next is ${n})`);
       if (n === h1.length) {
         h1 = grow(h1, n * 2);
-        h2 = grow(h2, n * 2);
         cls = grow(cls, n * 2);
       }
-      const [a, b] = hashOf(key);
-      h1[n] = a;
-      h2[n] = b;
+      h1[n] = hashOf(key);
       cls[n] = classOf(key, true);
       n++;
-      if (n * 2 > table.length) {
+      // Linear probing stays short up to three quarters full.
+      if (n * 4 > table.length * 3) {
         table = new Int32Array(table.length * 2).fill(EMPTY);
         for (let s = 0; s < n; s++) place(s);
       } else {
@@ -91,18 +89,13 @@ export function keyIndex(keyAt, { hashOf = hash } = {}) {
       const c = prefix.includes("/") ? classOf(prefix, false) : null;
       for (let s = from; s < n; s++) if (c === null || cls[s] === c || cls[s] === OTHER) yield s;
     },
-    bytes: () => table.byteLength + h1.byteLength + h2.byteLength + cls.byteLength,
+    bytes: () => table.byteLength + h1.byteLength + cls.byteLength,
   };
 }
 
-/** Two independent 32-bit FNV-1a hashes of the key's UTF-16 code units (a 64-bit hash). */
+/** FNV-1a over the key's UTF-16 code units, 32 bits (a hit is confirmed by the key itself). */
 function hash(key) {
   let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
-  }
-  return [a >>> 0, b >>> 0];
+  for (let i = 0; i < key.length; i++) a = Math.imul(a ^ key.charCodeAt(i), 0x01000193);
+  return a >>> 0;
 }

@@ -204,7 +204,7 @@ test("the key index keeps keys apart by reading them back, even when every hash 
   const { keyIndex } = await import("../../js/cli/keyindex.js");
   const stored = [];
   let reads = 0;
-  const idx = keyIndex((slot) => { reads++; return stored[slot]; }, { hashOf: () => [7, 7] });
+  const idx = keyIndex((slot) => { reads++; return stored[slot]; }, { hashOf: () => 7 });
   const keys = Array.from({ length: 6000 }, (_, i) => (i % 3 ? `customer/qm:${i}` : `job/j-${i}`));
   for (const k of keys) {
     assert.equal(idx.find(k), undefined, `${k} is new`);
