@@ -24,7 +24,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CLI_NODE_FLAGS, ROOT, freshSim, runChild, scratch, sum } from "./scenarios/lib.js";
+import { CLI_ENV, CLI_NODE_FLAGS, ROOT, freshSim, runChild, scratch, sum } from "./scenarios/lib.js";
 
 const BEFORE = process.env.BENCH_BEFORE ?? "c24e267";
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
@@ -68,6 +68,7 @@ async function runVariant(v, concurrency, { keepJournal } = {}) {
     const r = await runChild(process.execPath, args, {
       timeoutMs: 180_000,
       env: {
+        ...CLI_ENV,
         ATLASSIAN_EMAIL: s.sim.credentials.email, ATLASSIAN_API_TOKEN: s.sim.credentials.apiToken,
         PORTAL_MIGRATE_HOST_PROBE: probeFile, PORTAL_MIGRATE_STATE_DIR: tmp.file("state"), ...v.env,
       },

@@ -162,17 +162,21 @@ fn tenant_of_companies(companies: usize, n: usize) -> (Tenant, Vec<String>) {
     (t, keys)
 }
 
+/// Runs every company of `keys` (all in the config).
+fn run_companies(env: &Env, keys: &[String]) -> portal_migrate::Outcome {
+    env.run(
+        &config(json!({"companies": keys})),
+        json!({"companies": keys}),
+    )
+    .unwrap()
+}
+
 #[test]
 fn customers_start_while_later_pages_of_their_company_are_read() {
     // 400 customers, 16 pages of 25: more than the feed holds, so the walk waits for the run.
     let (t, keys) = tenant_of_companies(1, 400);
     let env = Env::new(t);
-    let out = env
-        .run(
-            &config(json!({"companies": keys})),
-            json!({"companies": keys}),
-        )
-        .unwrap();
+    let out = run_companies(&env, &keys);
     assert_eq!(out.report.totals.migrated, 400);
     assert_eq!(env.tenant.count("/object/aql"), 16, "each page read once");
     let log = env.tenant.log.borrow();
@@ -191,12 +195,7 @@ fn companies_beyond_the_first_pages_held_are_walked_again_and_everyone_runs_once
     // last 10 companies are read again when their turn comes (one request each).
     let (t, keys) = tenant_of_companies(210, 25);
     let env = Env::new(t);
-    let out = env
-        .run(
-            &config(json!({"companies": keys})),
-            json!({"companies": keys}),
-        )
-        .unwrap();
+    let out = run_companies(&env, &keys);
     assert_eq!(out.report.totals.migrated, 5_250);
     assert_eq!(env.tenant.count("/object/aql"), 220);
     let migrated = env.tenant.migrations.borrow();

@@ -10,13 +10,11 @@ import { ROUTES } from "../../js/sim/server.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = path.join(ROOT, "js/cli/main.js");
-/** The Node flags the CLI's launcher line (`#!/usr/bin/env -S node …`) gives it, so the bench runs
- *  the CLI as its users do even though it adds a probe with --import. */
-export const CLI_NODE_FLAGS = (() => {
-  const first = readFileSync(CLI, "utf8").split("\n", 1)[0];
-  const m = /^#!\S*env -S node(.*)$/.exec(first);
-  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
-})();
+/** The environment and Node flags the CLI's launcher line (`#!/usr/bin/env -S [NAME=value …] node
+ *  …`) gives it, so the bench runs the CLI as its users do even though it adds a probe with --import. */
+const LAUNCHER = /^#!\S*env -S((?:\s+[A-Za-z_][A-Za-z0-9_]*=\S*)*)\s+node(.*)$/.exec(readFileSync(CLI, "utf8").split("\n", 1)[0]);
+export const CLI_NODE_FLAGS = LAUNCHER ? LAUNCHER[2].trim().split(/\s+/).filter(Boolean) : [];
+export const CLI_ENV = Object.fromEntries((LAUNCHER?.[1] ?? "").trim().split(/\s+/).filter(Boolean).map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]));
 export const BASELINE = path.join(ROOT, "bench/baseline.js");
 export const WASM_PROBE = path.join(ROOT, "bench/probes/wasm-memory.js");
 export const SURFACES = ["jira", "assets", "admin", "confluence"];
@@ -118,6 +116,7 @@ export async function runCli(s, { concurrency, timeoutMs, progressJson = false, 
     const r = await runChild(process.execPath, args, {
       timeoutMs,
       env: {
+        ...CLI_ENV,
         ATLASSIAN_EMAIL: s.sim.credentials.email, ATLASSIAN_API_TOKEN: s.sim.credentials.apiToken,
         PORTAL_MIGRATE_BENCH_PROBE: probeFile, PORTAL_MIGRATE_STATE_DIR: tmp.file("state"),
       },
