@@ -395,7 +395,7 @@ function recordReader(fs, fdOf, state, cacheEntries) {
     for (const slot of index.slots(prefix, from)) {
       if (out.length >= limit) { next = slot; break; }
       const rec = read(slot);
-      if (rec.k.startsWith(prefix)) out.push([rec.k, cache.get(rec.k) ?? rec.v]);
+      if (rec.k.startsWith(prefix)) out.push([rec.k, rec.v]);
     }
     return { out, next };
   }

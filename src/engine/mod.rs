@@ -224,11 +224,7 @@ async fn process(
             futures::join!(fed, run_all(ctx, rx.boxed_local(), concurrency, &mut rows));
         ran?;
         if let Ok(n) = fed {
-            ctx.total.set(n);
-            if !ctx.dry_run {
-                job.collected = Some(n);
-                ctx.records.put_job(job).await?;
-            }
+            collected(ctx, job, n).await?;
         }
     } else {
         // A run with a deadline knows its whole job first: a chunk's report counts every customer
@@ -242,11 +238,7 @@ async fn process(
             })
         );
         fed?;
-        if !ctx.dry_run {
-            job.collected = Some(list.len());
-            ctx.records.put_job(job).await?;
-        }
-        ctx.total.set(list.len());
+        collected(ctx, job, list.len()).await?;
         start(ctx);
         let works = futures::stream::iter(list.into_works());
         run_all(ctx, works.boxed_local(), concurrency, &mut rows).await?;
@@ -262,6 +254,16 @@ async fn process(
     };
     let unfinished = rows.finish(&mut report)?;
     Ok((report, unfinished == 0))
+}
+
+/// The job's customers are all known: the progress total and the job record say how many.
+async fn collected(ctx: &Ctx<'_>, job: &mut JobRecord, n: usize) -> Result<()> {
+    ctx.total.set(n);
+    if !ctx.dry_run {
+        job.collected = Some(n);
+        ctx.records.put_job(job).await?;
+    }
+    Ok(())
 }
 
 fn start(ctx: &Ctx<'_>) {
